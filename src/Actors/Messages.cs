@@ -1,0 +1,52 @@
+using ClockBound.Io;
+using ClockBound.Io.Chrony;
+using ClockBound.Io.Segment;
+
+namespace ClockBound.Actors;
+
+// Messages between the actors. All immutable. I/O actors → clock-status actor → segment writer.
+
+/// <summary>Chrony poller → clock status: one tracking reply. <paramref name="AsOf"/> is CLOCK_MONOTONIC_COARSE read
+/// before the request; <paramref name="ReceivedRealtime"/> is CLOCK_REALTIME when the reply arrived (staleness rule).</summary>
+public sealed record ChronyTracked(TrackingReply Tracking, Timespec AsOf, Timespec ReceivedRealtime);
+
+/// <summary>Chrony poller → clock status: a poll failed (no socket, timeout, bad reply). <paramref name="At"/> is CLOCK_MONOTONIC_COARSE.</summary>
+public sealed record ChronyPollFailed(Timespec At, ChronyErrorKind Kind, string Reason);
+
+/// <summary>VMClock watcher → clock status: the device's disruption marker, on every change and at least every heartbeat.</summary>
+public sealed record VmClockObserved(ulong DisruptionMarker);
+
+/// <summary>VMClock watcher → clock status: the device could not be read consistently; the disruption state is Unknown.</summary>
+public sealed record VmClockUnavailable(string Reason);
+
+/// <summary>PHC reader → clock status: the PHC's current error bound.</summary>
+public sealed record PhcBoundRead(long ErrorBoundNanoseconds);
+
+/// <summary>PHC reader → clock status: the sysfs read failed; polls referenced to the PHC count as failed until it recovers.</summary>
+public sealed record PhcReadFailed(string Reason);
+
+/// <summary>Signal listener → clock status: SIGUSR1 (On = true) / SIGUSR2 (On = false).</summary>
+public sealed record ForcedDisruption(bool On);
+
+/// <summary>Clock status → chrony poller: reset sources then burst, with the retry and cool-down rules, until it succeeds.</summary>
+public sealed class ResetChrony
+{
+    public static readonly ResetChrony Instance = new();
+    private ResetChrony() { }
+}
+
+/// <summary>Chrony poller → clock status: reset sources and burst both succeeded.</summary>
+public sealed class ChronyResetCompleted
+{
+    public static readonly ChronyResetCompleted Instance = new();
+    private ChronyResetCompleted() { }
+}
+
+/// <summary>Clock status → segment writer: publish this record.</summary>
+public sealed record PublishBound(ClockErrorBound Bound);
+
+/// <summary>Segment writer → event stream, after every successful write (the host's sd_notify READY/WATCHDOG and metrics use it).</summary>
+public sealed record SegmentWritten(ushort Generation, ClockStatus Status, Timespec WrittenAt);
+
+/// <summary>Clock status → event stream: the state machine moved. Logged with the inputs that caused it.</summary>
+public sealed record ClockStatusChanged(ClockStatus From, ClockStatus To, string Cause);
