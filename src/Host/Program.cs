@@ -1,1 +1,6 @@
-namespace ClockBound.Host; internal static class Program { private static int Main() => 0; }
+namespace ClockBound.Host;
+
+internal static class Program
+{
+    private static Task<int> Main(string[] args) => Cli.ClockBoundCli.RunAsync(args);
+}

@@ -1,0 +1,74 @@
+using Akka.Hosting;
+using Akka.Logger.Serilog;
+using ClockBound.Actors.Hosting;
+using ClockBound.Actors.Systemd;
+using ClockBound.Host.Configuration;
+using ClockBound.Host.Logging;
+using ClockBound.Io.Systemd;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Serilog;
+
+namespace ClockBound.Host.Daemon;
+
+/// <summary>Loads the configuration, checks the environment, and runs the actor system until SIGTERM/SIGINT.</summary>
+internal static class DaemonRunner
+{
+    public static async Task<int> RunAsync(CommandLineOverrides overrides, bool checkOnly, TextWriter stdout, CancellationToken cancellationToken)
+    {
+        EffectiveConfiguration config = ConfigurationLoader.Load(overrides);
+        if (checkOnly)
+        {
+            await stdout.WriteLineAsync(ConfigurationLoader.Render(config));
+            return ExitCodes.Success;
+        }
+
+        using var logger = LoggingSetup.Create(config.JsonOutput, config.Verbose);
+        // Akka.Logger.Serilog writes through the static logger.
+        Log.Logger = logger;
+        var log = logger.ForContext("SourceContext", "clockbound");
+        if (config.MaxDriftRateIsDefault)
+            log.Warning("--max-drift-rate not given: using the default of 1 ppm, which is likely too small for this clock; set it (e.g. 50, with chrony's maxclockerror 50)");
+
+        try
+        {
+            Preflight.Check(config.Settings, log);
+        }
+        catch (StartupException e)
+        {
+            log.Fatal("{Reason}", e.Message);
+            return ExitCodes.StartupFailure;
+        }
+
+        using var notifier = SystemdNotifier.FromEnvironment();
+        using IHost host = Build(config, logger, notifier);
+        log.Information("clockbound {Version} publishing to {ShmPath} (chrony {Socket}, disruption support {Disruption}, max drift {Drift} ppb)",
+            typeof(DaemonRunner).Assembly.GetName().Version, config.Settings.ShmPath, config.Settings.ChronySocketPath,
+            config.Settings.ClockDisruptionSupportEnabled ? "on" : "off", config.Settings.MaxDriftPpb);
+        await host.RunAsync(cancellationToken);
+        log.Information("clockbound stopped");
+        return ExitCodes.Success;
+    }
+
+    private static IHost Build(EffectiveConfiguration config, Serilog.Core.Logger logger, SystemdNotifier? notifier)
+    {
+        var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, Args = [] });
+        builder.Logging.ClearProviders().AddSerilog(logger);
+        builder.Services.Configure<ConsoleLifetimeOptions>(o => o.SuppressStatusMessages = true);
+        builder.Services.AddAkka("clockbound", (akka, _) =>
+        {
+            akka.AddHocon(config.Hocon, HoconAddMode.Prepend)
+                .ConfigureLoggers(loggers =>
+                {
+                    loggers.LogLevel = config.Verbose ? Akka.Event.LogLevel.DebugLevel : Akka.Event.LogLevel.InfoLevel;
+                    loggers.ClearLoggers();
+                    loggers.AddLogger<SerilogLogger>();
+                })
+                .WithClockBoundActors(config.Settings);
+            if (notifier is not null)
+                akka.WithActors((system, _) => system.ActorOf(SystemdNotifierActor.Props(notifier), "systemd-notifier"));
+        });
+        return builder.Build();
+    }
+}

@@ -1,0 +1,68 @@
+using ClockBound.Actors;
+using ClockBound.Io.Chrony;
+using ClockBound.Io.Phc;
+using ClockBound.Io.Segment;
+using ClockBound.Io.VmClock;
+using Serilog;
+
+namespace ClockBound.Host.Daemon;
+
+/// <summary>
+/// Checks at start what would otherwise make an actor crash-loop: the VMClock device, the PHC files, the permission on
+/// chronyd's socket, and the segment. Fails fast with a <see cref="StartupException"/> naming the culprit.
+/// The input-only checks come first so that a start-up failure leaves the segment untouched where it can.
+/// </summary>
+internal static class Preflight
+{
+    public static void Check(ClockBoundSettings settings, ILogger log)
+    {
+        if (settings.ClockDisruptionSupportEnabled)
+        {
+            try
+            {
+                using var vmclock = VmClockReader.Open(settings.VmClockPath);
+                log.Information("VMClock {Path}: disruption marker {Marker}", settings.VmClockPath, vmclock.Read().DisruptionMarker);
+            }
+            catch (VmClockException e)
+            {
+                throw new StartupException($"{e.Message} (make it readable with 'chmod a+r {settings.VmClockPath}', or run with --disable-clock-disruption-support)", e);
+            }
+        }
+
+        if (settings.PhcInterface is { } iface)
+        {
+            try
+            {
+                var phc = PhcErrorBoundReader.Resolve(iface, settings.SysfsRoot);
+                log.Information("PHC of {Interface}: error bound {Bound} ns from {Path}", iface, phc.ReadErrorBoundNanoseconds(), phc.ErrorBoundPath);
+            }
+            catch (PhcException e)
+            {
+                throw new StartupException(e.Message, e);
+            }
+        }
+
+        try
+        {
+            using var chrony = ChronyClient.Connect(settings.ChronySocketPath, settings.ChronyClientSocketDirectory, settings.ChronyTimeout);
+        }
+        catch (ChronyException e) when (e.Kind == ChronyErrorKind.PermissionDenied)
+        {
+            throw new StartupException($"{e.Message} (run as root or as chronyd's user, e.g. User=chrony in the unit)", e);
+        }
+        catch (ChronyException e)
+        {
+            // chronyd may start after us: the poller keeps trying, and the status stays Unknown meanwhile.
+            log.Warning("chronyd is not reachable yet: {Reason}", e.Message);
+        }
+
+        try
+        {
+            using var segment = SegmentWriter.Open(settings.ShmPath);
+        }
+        catch (SegmentException e)
+        {
+            throw new StartupException(e.Message, e);
+        }
+    }
+}
