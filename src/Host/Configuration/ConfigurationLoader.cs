@@ -19,6 +19,19 @@ public static class ConfigurationLoader
 
     public static EffectiveConfiguration Load(CommandLineOverrides cli)
     {
+        try
+        {
+            return LoadUnchecked(cli);
+        }
+        catch (ConfigurationException e) when (cli.ConfigFile is { } file && e.Message.StartsWith(Section + ".", StringComparison.Ordinal))
+        {
+            // The built-in defaults are valid, so an invalid key's value came from the user's file: name it.
+            throw new ConfigurationException($"--config {file}: {e.Message}");
+        }
+    }
+
+    private static EffectiveConfiguration LoadUnchecked(CommandLineOverrides cli)
+    {
         Config user = cli.ConfigFile is { } file ? ReadFile(file) : Config.Empty;
         if (cli.ConfigFile is { } f)
             RejectUnknownKeys(user, f);
@@ -145,14 +158,23 @@ public static class ConfigurationLoader
             };
             throw new ConfigurationException($"--config {path}: cannot read: {why}");
         }
+        if (HoconStructure.FindImbalance(text) is { } imbalance)
+            throw new ConfigurationException($"--config {path}: invalid HOCON: {imbalance}");
+        Config parsed;
         try
         {
-            return ConfigurationFactory.ParseString(text);
+            parsed = ConfigurationFactory.ParseString(text);
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             throw new ConfigurationException($"--config {path}: invalid HOCON: {FirstLine(e.Message)}");
         }
+        foreach (var key in parsed.Root.GetObject().Items.Keys)
+        {
+            if (key is not (Section or "akka"))
+                throw new ConfigurationException($"--config {path}: unknown top-level key '{key}' (expected clockbound or akka)");
+        }
+        return parsed;
     }
 
     /// <summary>A misspelt key would otherwise be silently ignored: refuse keys under "clockbound" that the defaults lack.</summary>

@@ -1,0 +1,148 @@
+using ClockBound.Host;
+using ClockBound.Host.Cli;
+using ClockBound.TestSupport;
+
+namespace ClockBound.Host.Tests;
+
+/// <summary>Invalid input: exit code 2, exactly one line on stderr naming the culprit, nothing on stdout, segment untouched.</summary>
+public sealed class CommandLineSpecs : IDisposable
+{
+    private readonly TempDirectory _dir = new("cb-cli");
+
+    public void Dispose() => _dir.Dispose();
+
+    public static TheoryData<string, string[], string?> InvalidInvocations => new()
+    {
+        // name, arguments ({dir} = temp dir, {conf} = the config file written from the third column), expected culprit in the message
+        { "drift not a number", ["-m", "abc"], null },
+        { "drift fractional", ["--max-drift-rate", "1.5"], null },
+        { "drift negative", ["-m", "-1"], null },
+        { "drift too large", ["-m", "1000000"], null },
+        { "drift value missing", ["-m"], null },
+        { "unknown option", ["--bogus"], null },
+        { "unexpected argument", ["extra-argument"], null },
+        { "ref id without interface", ["-r", "PHC0"], null },
+        { "interface without ref id", ["-i", "eth0"], null },
+        { "ref id too long", ["-r", "TOOLONG", "-i", "eth0"], null },
+        { "ref id not ASCII", ["-r", "PHCé", "-i", "eth0"], null },
+        { "interface with a slash", ["-r", "PHC0", "-i", "../eth0"], null },
+        { "unknown source", ["--clock-error-bound-source", "gps"], null },
+        { "vmclock source not supported", ["--clock-error-bound-source", "VMClock"], null },
+        { "empty shm path", ["--shm-path", ""], null },
+        { "missing config file", ["-c", "{dir}/missing.conf"], null },
+        { "config file is a directory", ["-c", "{dir}"], null },
+        { "config not HOCON", ["-c", "{conf}"], "clockbound { chrony { poll-interval = 1s } } }" },
+        { "config truncated", ["-c", "{conf}"], "clockbound {\n  chrony {\n    poll-interval = 1s\n" },
+        { "config of another program", ["-c", "{conf}"], "server { port = 80 }" },
+        { "zero poll interval", ["-c", "{conf}"], "clockbound.chrony.poll-interval = 0ms" },
+        { "negative poll interval", ["-c", "{conf}"], "clockbound.vmclock.poll-interval = -10ms" },
+        { "duration without sense", ["-c", "{conf}"], "clockbound.chrony.timeout = soon" },
+        { "misspelt key", ["-c", "{conf}"], "clockbound.chrony.pol-interval = 1s" },
+        { "negative drift in file", ["-c", "{conf}"], "clockbound.max-drift-rate = -3" },
+        { "zero reset tries", ["-c", "{conf}"], "clockbound.chrony.reset-tries = 0" },
+        { "boolean that is not", ["-c", "{conf}"], "clockbound.clock-disruption-support = maybe" },
+        { "back-off bounds crossed", ["-c", "{conf}"], "clockbound.supervision.min-backoff = 20s" },
+        { "burst good above total", ["-c", "{conf}"], "clockbound.chrony.burst-good-samples = 9" },
+        { "unknown source in file", ["-c", "{conf}"], "clockbound.clock-error-bound-source = ntp" },
+    };
+
+    private static readonly Dictionary<string, string> ExpectedCulprit = new()
+    {
+        ["drift not a number"] = "abc",
+        ["drift fractional"] = "1.5",
+        ["drift negative"] = "--max-drift-rate",
+        ["drift too large"] = "1000000",
+        ["drift value missing"] = "-m",
+        ["unknown option"] = "--bogus",
+        ["unexpected argument"] = "extra-argument",
+        ["ref id without interface"] = "--phc-interface",
+        ["interface without ref id"] = "--phc-ref-id",
+        ["ref id too long"] = "TOOLONG",
+        ["ref id not ASCII"] = "--phc-ref-id",
+        ["interface with a slash"] = "../eth0",
+        ["unknown source"] = "gps",
+        ["vmclock source not supported"] = "not supported",
+        ["empty shm path"] = "--shm-path",
+        ["missing config file"] = "missing.conf",
+        ["config file is a directory"] = "--config",
+        ["config not HOCON"] = "bad.conf",
+        ["config truncated"] = "line 1",
+        ["config of another program"] = "server",
+        ["zero poll interval"] = "clockbound.chrony.poll-interval",
+        ["negative poll interval"] = "clockbound.vmclock.poll-interval",
+        ["duration without sense"] = "clockbound.chrony.timeout",
+        ["misspelt key"] = "clockbound.chrony.pol-interval",
+        ["negative drift in file"] = "clockbound.max-drift-rate",
+        ["zero reset tries"] = "clockbound.chrony.reset-tries",
+        ["boolean that is not"] = "clockbound.clock-disruption-support",
+        ["back-off bounds crossed"] = "clockbound.supervision.min-backoff",
+        ["burst good above total"] = "clockbound.chrony.burst-good-samples",
+        ["unknown source in file"] = "ntp",
+    };
+
+    [Theory]
+    [MemberData(nameof(InvalidInvocations))]
+    public async Task Invalid_input_must_exit_2_with_one_line_naming_the_culprit_and_leave_the_segment_untouched(
+        string name, string[] arguments, string? configText)
+    {
+        string shm = _dir.Combine("run", "shm0");
+        string conf = _dir.Combine("bad.conf");
+        if (configText is not null) await File.WriteAllTextAsync(conf, configText);
+        var args = arguments.Select(a => a.Replace("{dir}", _dir.Path).Replace("{conf}", conf)).ToList();
+        if (!args.Contains("--shm-path")) args.InsertRange(0, ["--shm-path", shm]);
+
+        var (exit, stdout, stderr) = await Run([.. args]);
+
+        Assert.Equal(ExitCodes.InvalidInput, exit);
+        Assert.Equal("", stdout);
+        var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Single(lines);
+        Assert.StartsWith("clockbound: ", lines[0]);
+        Assert.Contains(ExpectedCulprit[name], lines[0]);
+        Assert.False(Directory.Exists(_dir.Combine("run")), "the segment directory must not be created");
+    }
+
+    [Fact]
+    public async Task Check_config_must_print_the_effective_values_with_the_command_line_over_the_file_over_the_defaults()
+    {
+        string conf = _dir.Combine("my.conf");
+        await File.WriteAllTextAsync(conf, "clockbound { max-drift-rate = 20, chrony { poll-interval = 250ms }, shm-path = \"/from/file\" }");
+        string shm = _dir.Combine("run", "shm0");
+
+        var (exit, stdout, stderr) = await Run("--check-config", "-c", conf, "-m", "50", "--shm-path", shm, "-d", "-r", "PHC0", "-i", "ens5");
+
+        Assert.Equal(ExitCodes.Success, exit);
+        Assert.Equal("", stderr);
+        Assert.Contains("max-drift-rate = 50", stdout);                  // command line beats the file
+        Assert.Contains("poll-interval = 250ms", stdout);                // file beats the default (100ms)
+        Assert.Contains($"shm-path = \"{shm}\"", stdout);
+        Assert.Contains("timeout = 1s", stdout);                          // default
+        Assert.Contains("clock-disruption-support = off", stdout);
+        Assert.Contains("phc-ref-id = \"PHC0\"", stdout);
+        Assert.Contains("phc-interface = \"ens5\"", stdout);
+        Assert.False(File.Exists(shm));
+    }
+
+    [Fact]
+    public async Task Check_config_output_must_itself_be_a_valid_configuration_file()
+    {
+        var (exit, printed, _) = await Run("--check-config", "-m", "7");
+        Assert.Equal(ExitCodes.Success, exit);
+        string conf = _dir.Combine("roundtrip.conf");
+        await File.WriteAllTextAsync(conf, printed);
+
+        var (exit2, printed2, stderr2) = await Run("--check-config", "-c", conf);
+
+        Assert.Equal("", stderr2);
+        Assert.Equal(ExitCodes.Success, exit2);
+        Assert.Equal(printed, printed2);
+    }
+
+    private static async Task<(int Exit, string Stdout, string Stderr)> Run(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int exit = await ClockBoundCli.RunAsync(args, stdout, stderr);
+        return (exit, stdout.ToString(), stderr.ToString());
+    }
+}
