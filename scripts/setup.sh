@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the project needs beyond the .NET 10 SDK: Debian's chrony package (chronyd and
-# chronyc), used by the tests and the demo, and the few system tools the tests call. Installing the package does not touch the clock:
-# inside a container no service is started, and everything this project starts runs chronyd -x.
+# chronyc), used by the tests and the demo, and the few system tools the tests call.
+# Never touch the clock: the package's own chronyd service is neither started nor enabled by this
+# script (everything the project starts runs chronyd -x, which never adjusts the clock).
 set -euo pipefail
 
 need=()
@@ -16,9 +17,18 @@ fi
 echo "setup: installing ${need[*]} (apt-get install -y)" >&2
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
+# policy-rc.d exit 101 = "action forbidden": the install must not start chrony.service on a host
+# with a running init system (that chronyd would discipline the system clock).
+policy=/usr/sbin/policy-rc.d
+own_policy=0
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod 755 "$policy" && own_policy=1
+fi
+trap '[ "$own_policy" -eq 1 ] && rm -f "$policy"' EXIT
 apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-# A package install may start the distribution's own chronyd where an init system runs; the
-# project never relies on it and never touches it.
+if [[ " ${need[*]} " == *" chrony "* ]] && command -v systemctl >/dev/null 2>&1; then
+  systemctl disable chrony.service >/dev/null 2>&1 || true
+fi
 for tool in chronyd chronyc systemd-analyze ss; do
   command -v "$tool" >/dev/null || { echo "setup: $tool is still missing after apt-get install ${need[*]}" >&2; exit 1; }
 done
