@@ -1,0 +1,139 @@
+using ClockBound.Io;
+using ClockBound.Io.Segment;
+using ClockBound.Io.VmClock;
+
+namespace ClockBound.Client;
+
+/// <summary>
+/// A ClockBound client: maps the daemon's segment read-only and computes bounded time exactly as the reference
+/// clients do (shared/spec/shm-v2.md). Safe to use from many threads at once; <see cref="Now"/> takes no lock and
+/// does not allocate.
+/// </summary>
+public sealed class ClockBoundClient : IDisposable
+{
+    /// <summary>The reference daemon's segment path.</summary>
+    public const string DefaultShmPath = "/var/run/clockbound/shm0";
+    /// <summary>The VMClock device the reference clients compare markers with.</summary>
+    public const string DefaultVmClockPath = "/dev/vmclock0";
+
+    private readonly SegmentReader _segment;
+    private readonly string _vmClockPath;
+    // Opened the first time the segment says disruption support is enabled, as the reference clients do.
+    private VmClockReader? _vmClock;
+
+    private ClockBoundClient(SegmentReader segment, string vmClockPath)
+    {
+        _segment = segment;
+        _vmClockPath = vmClockPath;
+    }
+
+    /// <summary>Maps the segment. Throws <see cref="SegmentException"/> (Kind SegmentNotInitialized for a missing or unwritten
+    /// segment, Syscall for permission problems) naming the path.</summary>
+    public static ClockBoundClient Open(string shmPath = DefaultShmPath, string vmClockPath = DefaultVmClockPath) =>
+        new(SegmentReader.Open(shmPath), vmClockPath);
+
+    /// <summary>The segment's path.</summary>
+    public string ShmPath => _segment.Path;
+
+    /// <summary>
+    /// The interval that contains true time now, and the clock status. When the segment says disruption support is
+    /// enabled and the VMClock device's marker differs from the segment's, the status is Unknown: the daemon has not
+    /// caught up with a disruption yet.
+    /// </summary>
+    public ClockBoundTime Now()
+    {
+        ClockErrorBound bound = _segment.Snapshot();
+        // Realtime first, then the coarse monotonic clock: a late monotonic read only makes the bound larger.
+        Timespec realtime = Clocks.Realtime();
+        Timespec monotonic = Clocks.MonotonicCoarse();
+        NowResult result = ClockBoundNow.Compute(bound, realtime, monotonic, _segment.Path);
+        ClockStatus status = result.Status;
+        if (bound.ClockDisruptionSupportEnabled && !MarkerMatches(bound.DisruptionMarker))
+            status = ClockStatus.Unknown;
+        return new ClockBoundTime(result.Earliest.TotalNanoseconds, result.Latest.TotalNanoseconds, result.BoundNanoseconds, status);
+    }
+
+    /// <summary>True when <paramref name="unixNanoseconds"/> is definitely in the past: before the earliest possible true time now.</summary>
+    public bool IsBefore(long unixNanoseconds)
+    {
+        var now = UsableNow();
+        return unixNanoseconds < now.EarliestNanoseconds;
+    }
+
+    /// <summary>True when <paramref name="unixNanoseconds"/> is definitely in the future: after the latest possible true time now.</summary>
+    public bool IsAfter(long unixNanoseconds)
+    {
+        var now = UsableNow();
+        return unixNanoseconds > now.LatestNanoseconds;
+    }
+
+    /// <summary>
+    /// Commit-wait: completes once the earliest possible true time has passed <paramref name="unixNanoseconds"/>, so that
+    /// every host agrees the timestamp is in the past. Throws <see cref="ClockNotUsableException"/> at once (and whenever
+    /// it re-checks) if the status is Unknown or Disrupted.
+    /// </summary>
+    public async Task WaitUntilAfterAsync(long unixNanoseconds, CancellationToken cancellationToken = default)
+    {
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var now = UsableNow();
+            long remaining = unixNanoseconds - now.EarliestNanoseconds;
+            if (remaining < 0) return;
+            // Sleep for most of the remaining time (timers are coarse), then yield until it has passed.
+            if (remaining >= 2_000_000)
+                await Task.Delay(TimeSpan.FromTicks((remaining - 1_000_000) / 100), cancellationToken).ConfigureAwait(false);
+            else
+                await Task.Yield();
+        }
+    }
+
+    /// <summary>Same as <see cref="WaitUntilAfterAsync(long, CancellationToken)"/> for a <see cref="DateTimeOffset"/>.</summary>
+    public Task WaitUntilAfterAsync(DateTimeOffset timestamp, CancellationToken cancellationToken = default) =>
+        WaitUntilAfterAsync((timestamp.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) * 100 + 99, cancellationToken);
+
+    /// <summary>Unmaps the segment and the VMClock device.</summary>
+    public void Dispose()
+    {
+        _segment.Dispose();
+        Interlocked.Exchange(ref _vmClock, null)?.Dispose();
+    }
+
+    private ClockBoundTime UsableNow()
+    {
+        var now = Now();
+        return now.IsUsable ? now : throw new ClockNotUsableException(now.Status);
+    }
+
+    private bool MarkerMatches(ulong segmentMarker)
+    {
+        VmClockReader vmClock = VmClock();
+        try
+        {
+            return vmClock.Read().DisruptionMarker == segmentMarker;
+        }
+        catch (VmClockException e) when (e.Kind == VmClockErrorKind.Torn)
+        {
+            // The hypervisor is updating the page right now: the marker cannot be vouched for.
+            return false;
+        }
+    }
+
+    private VmClockReader VmClock()
+    {
+        if (Volatile.Read(ref _vmClock) is { } reader) return reader;
+        VmClockReader opened;
+        try
+        {
+            opened = VmClockReader.Open(_vmClockPath);
+        }
+        catch (VmClockException e)
+        {
+            throw new SegmentException(SegmentErrorKind.Syscall, _vmClockPath, e.Message);
+        }
+        var winner = Interlocked.CompareExchange(ref _vmClock, opened, null);
+        if (winner is null) return opened;
+        opened.Dispose();
+        return winner;
+    }
+}
