@@ -13,4 +13,19 @@ internal static class CommonOptions
         HelpName = "PATH",
         Recursive = true,
     };
+
+    public const string DefaultVmClockPath = "/dev/vmclock0";
+
+    public static readonly Option<string?> VmClockPath = new("--vmclock-path")
+    {
+        Description = $"VMClock device (default {DefaultVmClockPath})",
+        HelpName = "PATH",
+        Recursive = true,
+    };
+
+    public static Option<bool> Json() => new("--json") { Description = "One JSON object instead of text" };
+
+    public static string ShmPathOf(System.CommandLine.ParseResult parse) => parse.GetValue(ShmPath) ?? DefaultShmPath;
+
+    public static string VmClockPathOf(System.CommandLine.ParseResult parse) => parse.GetValue(VmClockPath) ?? DefaultVmClockPath;
 }

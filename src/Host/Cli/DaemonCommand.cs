@@ -41,7 +41,6 @@ internal static class DaemonCommand
     };
     private static readonly Option<string?> ConfigFile = new("--config", "-c") { Description = "HOCON configuration file", HelpName = "FILE" };
     private static readonly Option<string?> ChronySocket = new("--chrony-socket") { Description = "chronyd's command socket (default /var/run/chrony/chronyd.sock)", HelpName = "PATH" };
-    private static readonly Option<string?> VmClockPath = new("--vmclock-path") { Description = "VMClock device (default /dev/vmclock0)", HelpName = "PATH" };
     private static readonly Option<string?> SysfsRoot = new("--sysfs-root") { Description = "Root of the sysfs tree used for the PHC (default /)", HelpName = "DIR" };
     private static readonly Option<bool> CheckConfig = new("--check-config")
     {
@@ -55,7 +54,7 @@ internal static class DaemonCommand
         foreach (Option option in new Option[]
                  {
                      MaxDriftRate, JsonOutput, DisableDisruption, PhcRefId, PhcInterface, Source, ConfigFile, CommonOptions.ShmPath,
-                     ChronySocket, VmClockPath, SysfsRoot, CheckConfig, Verbose,
+                     ChronySocket, CommonOptions.VmClockPath, SysfsRoot, CheckConfig, Verbose,
                  })
         {
             root.Options.Add(option);
@@ -73,12 +72,15 @@ internal static class DaemonCommand
                 ClockErrorBoundSource = parse.GetValue(Source),
                 ShmPath = parse.GetValue(CommonOptions.ShmPath),
                 ChronySocket = parse.GetValue(ChronySocket),
-                VmClockPath = parse.GetValue(VmClockPath),
+                VmClockPath = parse.GetValue(CommonOptions.VmClockPath),
                 SysfsRoot = parse.GetValue(SysfsRoot),
                 Verbose = parse.GetValue(Verbose),
             };
             return Daemon.DaemonRunner.RunAsync(overrides, parse.GetValue(CheckConfig), parse.InvocationConfiguration.Output, cancellationToken);
         });
+        root.Subcommands.Add(NowCommand.Create());
+        root.Subcommands.Add(StatusCommand.Create());
+        root.Subcommands.Add(WaitsyncCommand.Create());
         return root;
     }
 }
