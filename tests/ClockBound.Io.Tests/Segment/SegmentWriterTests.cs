@@ -132,6 +132,21 @@ public sealed class SegmentWriterTests : IDisposable
     }
 
     [Fact]
+    public void Writer_must_replace_an_invalid_file_by_rename_not_by_rewriting_it_in_place()
+    {
+        byte[] old = SegmentBytes(version: 3, generation: 4, Hex(SampleRecordHex));
+        File.WriteAllBytes(SegmentPath, old);
+        using var oldFile = File.OpenHandle(SegmentPath); // what a process that opened the old file keeps seeing
+
+        using var writer = SegmentWriter.Open(SegmentPath);
+
+        var stillOld = new byte[old.Length];
+        Assert.Equal(old.Length, RandomAccess.Read(oldFile, stillOld, 0));
+        Assert.Equal(old, stillOld);
+        Assert.Equal(SegmentBytes(version: 2, generation: 0), File.ReadAllBytes(SegmentPath));
+    }
+
+    [Fact]
     public void Writer_must_fail_with_Syscall_naming_the_path_when_a_directory_is_in_place_of_the_file()
     {
         Directory.CreateDirectory(SegmentPath);
