@@ -1,0 +1,14 @@
+using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
+
+namespace ClockBound.Io;
+
+internal static partial class Interop
+{
+    internal static partial class Libc
+    {
+        /// <summary><c>ssize_t pread(int fd, void *buf, size_t count, off_t offset)</c>.</summary>
+        [LibraryImport("libc", EntryPoint = "pread", SetLastError = true)]
+        internal static unsafe partial nint Pread(SafeFileHandle fd, byte* buffer, nuint count, long offset);
+    }
+}
