@@ -21,7 +21,8 @@ public sealed unsafe class FakeVmClock : IDisposable
         _mapping = mapping;
     }
 
-    /// <summary>Creates (or replaces) <paramref name="path"/> as a valid 104-byte structure with seq_count 0.</summary>
+    /// <summary>Creates (or replaces) <paramref name="path"/> as a valid 104-byte structure with seq_count 0. Create it
+    /// before any reader opens it: replacing a file truncates it under the readers that have it mapped.</summary>
     public static FakeVmClock Create(string path, ulong marker = 1) => Create(path, Valid(marker));
 
     /// <summary>Creates (or replaces) <paramref name="path"/> holding <paramref name="snapshot"/> (seq_count included, so

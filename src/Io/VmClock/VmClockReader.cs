@@ -17,12 +17,12 @@ namespace ClockBound.Io.VmClock;
 public sealed unsafe class VmClockReader : IDisposable
 {
     /// <summary>
-    /// A hypervisor rewrites the structure in well under a microsecond. This many attempts, spinning and then
-    /// yielding between them, outlast any real update by orders of magnitude (a writer preempted mid-update gets the CPU
-    /// back during the yields); a seq_count that is still odd or still changing after that belongs to a writer that
-    /// stopped mid-update, and the caller's poll loop must not hang on it.
+    /// A hypervisor rewrites the structure in well under a microsecond. This many attempts, a few spins and then
+    /// yields of the CPU between them (about a millisecond in all), outlast any real update by orders of magnitude; a
+    /// seq_count that is still odd or still changing after that belongs to a writer that stopped mid-update, and the
+    /// caller's poll loop (every 10 ms) must not stall on it.
     /// </summary>
-    internal const int MaxAttempts = 1000;
+    internal const int MaxAttempts = 100;
 
     private readonly SafeFileHandle _file;
     private readonly MappedRegion _mapping;
