@@ -14,8 +14,67 @@ public static class ErrorBoundCalculator
     /// <summary>chrony's 8-sample register: a reference older than 8 update intervals means no fresh samples.</summary>
     public const double DefaultStaleFactor = 8.0;
 
-    /// <summary>Computes the sample. <paramref name="realtimeNow"/> is CLOCK_REALTIME when the reply arrived (for staleness).
-    /// Throws <see cref="ChronyException"/> (InvalidReply) for a reference time in the future.</summary>
+    /// <summary>
+    /// Computes the sample: bound = ceil((root delay / 2 + root dispersion + |current correction|) × 1e9) ns, plus the
+    /// PHC's bound when chrony's reference is the PHC; status from the leap status, Synchronized demoted to FreeRunning
+    /// when the reference time is older than <paramref name="staleFactor"/> × the last update interval (so an interval of
+    /// 0, as chronyd reports just after its first synchronisation, is stale at once). <paramref name="realtimeNow"/> is
+    /// CLOCK_REALTIME when the reply arrived. Throws <see cref="ChronyException"/> (InvalidReply, with
+    /// <paramref name="socketPath"/>) for a reference time in the future or a delay, dispersion or correction that is
+    /// not a finite number (delay and dispersion also not negative).
+    /// </summary>
     public static ChronySample Compute(in TrackingReply tracking, Timespec asOf, Timespec realtimeNow, PhcBound? phc = null,
-        double staleFactor = DefaultStaleFactor) => throw new NotImplementedException();
+        double staleFactor = DefaultStaleFactor, string socketPath = "")
+    {
+        if (!double.IsFinite(staleFactor) || staleFactor < 0)
+            throw new ArgumentOutOfRangeException(nameof(staleFactor), staleFactor, "The stale factor must be a finite non-negative number.");
+        if (phc is { ErrorBoundNanoseconds: < 0 })
+            throw new ArgumentOutOfRangeException(nameof(phc), phc, "The PHC error bound must not be negative.");
+
+        CheckSeconds(tracking.RootDelay, "root delay", socketPath, allowNegative: false);
+        CheckSeconds(tracking.RootDispersion, "root dispersion", socketPath, allowNegative: false);
+        CheckSeconds(tracking.CurrentCorrection, "current correction", socketPath, allowNegative: true);
+        CheckSeconds(tracking.LastUpdateInterval, "last update interval", socketPath, allowNegative: false);
+        if (tracking.ReferenceTime > realtimeNow)
+            throw new ChronyException(ChronyErrorKind.InvalidReply, socketPath,
+                $"{Chronyd(socketPath)} reports reference time {tracking.ReferenceTime}, after the current time {realtimeNow}");
+
+        double boundSeconds = tracking.RootDelay / 2 + tracking.RootDispersion + Math.Abs(tracking.CurrentCorrection);
+        double boundNanoseconds = Math.Ceiling(boundSeconds * 1e9);
+        // long.MaxValue as a double rounds up to 2^63, which no longer fits: compare with >=.
+        if (boundNanoseconds >= long.MaxValue)
+            throw new ChronyException(ChronyErrorKind.InvalidReply, socketPath,
+                $"{Chronyd(socketPath)} reports an error bound of {boundSeconds} s, too large to represent in nanoseconds");
+        long bound = (long)boundNanoseconds;
+        if (phc is { } p && p.ReferenceId == tracking.ReferenceId)
+            bound = bound > long.MaxValue - p.ErrorBoundNanoseconds ? long.MaxValue : bound + p.ErrorBoundNanoseconds;
+
+        return new ChronySample(asOf, bound, Status(tracking, realtimeNow, staleFactor));
+    }
+
+    private static ChronyClockStatus Status(in TrackingReply tracking, Timespec realtimeNow, double staleFactor)
+    {
+        ChronyClockStatus status = tracking.LeapStatus switch
+        {
+            LeapStatus.Normal or LeapStatus.InsertSecond or LeapStatus.DeleteSecond => ChronyClockStatus.Synchronized,
+            LeapStatus.Unsynchronised => ChronyClockStatus.FreeRunning,
+            _ => ChronyClockStatus.Unknown,
+        };
+        if (status == ChronyClockStatus.Synchronized)
+        {
+            double ageNanoseconds = realtimeNow.NanosecondsSince(tracking.ReferenceTime);
+            if (ageNanoseconds > staleFactor * tracking.LastUpdateInterval * 1e9)
+                return ChronyClockStatus.FreeRunning;
+        }
+        return status;
+    }
+
+    private static string Chronyd(string socketPath) => socketPath.Length == 0 ? "chronyd" : $"chronyd at {socketPath}";
+
+    private static void CheckSeconds(double seconds, string field, string socketPath, bool allowNegative)
+    {
+        if (!double.IsFinite(seconds) || (!allowNegative && seconds < 0))
+            throw new ChronyException(ChronyErrorKind.InvalidReply, socketPath,
+                $"{Chronyd(socketPath)} reports an invalid {field} of {seconds} s");
+    }
 }
