@@ -27,7 +27,7 @@ public sealed class ClockBoundClient : IDisposable
         _vmClockPath = vmClockPath;
     }
 
-    /// <summary>Maps the segment. Throws <see cref="SegmentException"/> (Kind SegmentNotInitialized for a missing or unwritten
+    /// <summary>Maps the segment. Throws <see cref="ClockBoundException"/> (Kind SegmentNotInitialized for a missing or unwritten
     /// segment, Syscall for permission problems) naming the path.</summary>
     public static ClockBoundClient Open(string shmPath = DefaultShmPath, string vmClockPath = DefaultVmClockPath) =>
         new(SegmentReader.Open(shmPath), vmClockPath);
@@ -129,7 +129,7 @@ public sealed class ClockBoundClient : IDisposable
         }
         catch (VmClockException e)
         {
-            throw new SegmentException(SegmentErrorKind.Syscall, _vmClockPath, e.Message);
+            throw new ClockBoundException(ClockBoundErrorKind.Syscall, _vmClockPath, e.Message);
         }
         var winner = Interlocked.CompareExchange(ref _vmClock, opened, null);
         if (winner is null) return opened;

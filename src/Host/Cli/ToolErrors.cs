@@ -12,7 +12,7 @@ internal static class ToolErrors
         {
             return body();
         }
-        catch (SegmentException e)
+        catch (ClockBoundException e)
         {
             parse.InvocationConfiguration.Error.WriteLine($"clockbound {tool}: {e.Kind}: {e.Message}");
             return ExitCodes.InvalidInput;

@@ -60,7 +60,7 @@ internal static class WaitsyncCommand
                 await timer.WaitForNextTickAsync(cancellationToken);
             }
         }
-        catch (SegmentException e)
+        catch (ClockBoundException e)
         {
             await error.WriteLineAsync($"clockbound waitsync: {e.Kind}: {e.Message}");
             return ExitCodes.InvalidInput;

@@ -60,7 +60,7 @@ internal static class Preflight
         {
             using var segment = SegmentWriter.Open(settings.ShmPath);
         }
-        catch (SegmentException e)
+        catch (ClockBoundException e)
         {
             throw new StartupException(e.Message, e);
         }

@@ -19,13 +19,13 @@ public static class ClockBoundNow
     private const long CausalityToleranceNanoseconds = 1_000;
 
     /// <summary>Steps 1-5 for <paramref name="bound"/> at the given clock readings (read realtime first, then
-    /// monotonic coarse). Throws <see cref="SegmentException"/> SegmentMalformed (drift >= 1e9 ppb) or CausalityBreach
+    /// monotonic coarse). Throws <see cref="ClockBoundException"/> SegmentMalformed (drift >= 1e9 ppb) or CausalityBreach
     /// (monotonic clock more than 1 µs before as_of); <paramref name="path"/> only names the segment in the message.
     /// Does not allocate.</summary>
     public static NowResult Compute(in ClockErrorBound bound, Timespec realtime, Timespec monotonicCoarse, string path)
     {
         if (bound.MaxDriftPpb >= MaxDriftPpbExclusive)
-            throw new SegmentException(SegmentErrorKind.SegmentMalformed, path,
+            throw new ClockBoundException(ClockBoundErrorKind.SegmentMalformed, path,
                 $"clock error bound segment {path}: max_drift_ppb {bound.MaxDriftPpb} is not below 1e9");
 
         // 128-bit nanoseconds: raw segment fields are neither range-checked nor normalised.
@@ -44,7 +44,7 @@ public static class ClockBoundNow
         if (elapsed < 0)
         {
             if (-elapsed >= CausalityToleranceNanoseconds)
-                throw new SegmentException(SegmentErrorKind.CausalityBreach, path,
+                throw new ClockBoundException(ClockBoundErrorKind.CausalityBreach, path,
                     $"clock error bound segment {path}: as_of {bound.AsOf} is later than CLOCK_MONOTONIC_COARSE {monotonicCoarse}");
             elapsed = 0;
         }

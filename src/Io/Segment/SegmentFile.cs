@@ -4,7 +4,7 @@ using Microsoft.Win32.SafeHandles;
 namespace ClockBound.Io.Segment;
 
 /// <summary>The file operations behind <see cref="SegmentWriter"/> and <see cref="SegmentReader"/>, each failure
-/// turned into a <see cref="SegmentException"/> of kind Syscall naming the call, the path and errno.</summary>
+/// turned into a <see cref="ClockBoundException"/> of kind Syscall naming the call, the path and errno.</summary>
 internal static unsafe class SegmentFile
 {
     /// <summary>rw-r--r--: clients read, only the daemon writes.</summary>
@@ -109,7 +109,7 @@ internal static unsafe class SegmentFile
         }
     }
 
-    /// <summary>Maps the first 80 bytes; an mmap failure becomes a Syscall <see cref="SegmentException"/>.</summary>
+    /// <summary>Maps the first 80 bytes; an mmap failure becomes a Syscall <see cref="ClockBoundException"/>.</summary>
     internal static MappedRegion Map(SafeFileHandle file, string path, bool writable)
     {
         try
@@ -118,17 +118,17 @@ internal static unsafe class SegmentFile
         }
         catch (SyscallException e)
         {
-            throw new SegmentException(SegmentErrorKind.Syscall, path, $"clock error bound segment: {e.Message}", e.Errno);
+            throw new ClockBoundException(ClockBoundErrorKind.Syscall, path, $"clock error bound segment: {e.Message}", e.Errno);
         }
     }
 
-    private static SegmentException LastError(string call, string path, string? culprit = null) =>
+    private static ClockBoundException LastError(string call, string path, string? culprit = null) =>
         Error(call, path, Marshal.GetLastPInvokeError(), culprit);
 
     /// <summary>A Syscall error for the segment at <paramref name="path"/>; <paramref name="culprit"/> is the file the
     /// call failed on when that is not the segment itself (a parent directory, the temporary file).</summary>
-    private static SegmentException Error(string call, string path, int errno, string? culprit = null) =>
-        new(SegmentErrorKind.Syscall, path,
+    private static ClockBoundException Error(string call, string path, int errno, string? culprit = null) =>
+        new(ClockBoundErrorKind.Syscall, path,
             (culprit is null ? $"clock error bound segment: {call} {path}: " : $"clock error bound segment {path}: {call} {culprit}: ")
             + $"{Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})", errno);
 }

@@ -48,15 +48,15 @@ public readonly record struct SegmentHeader(ulong Magic, uint SegmentSize, ushor
 
     /// <summary>The reader's validation (spec "Reader protocol" and "Error kinds clients report"), checked in that
     /// order. Returns null when a reader may map the segment, else the error kind and a short reason.</summary>
-    internal (SegmentErrorKind Kind, string Reason)? Validate()
+    internal (ClockBoundErrorKind Kind, string Reason)? Validate()
     {
-        if (Magic != ExpectedMagic) return (SegmentErrorKind.SegmentNotInitialized, $"bad magic 0x{Magic:X16}");
-        if (Version == 0) return (SegmentErrorKind.SegmentNotInitialized, "layout version 0 (not usable yet)");
-        if (Generation == 0) return (SegmentErrorKind.SegmentNotInitialized, "generation 0 (never written)");
+        if (Magic != ExpectedMagic) return (ClockBoundErrorKind.SegmentNotInitialized, $"bad magic 0x{Magic:X16}");
+        if (Version == 0) return (ClockBoundErrorKind.SegmentNotInitialized, "layout version 0 (not usable yet)");
+        if (Generation == 0) return (ClockBoundErrorKind.SegmentNotInitialized, "generation 0 (never written)");
         if (Version != SupportedVersion)
-            return (SegmentErrorKind.SegmentVersionNotSupported, $"layout version {Version}, expected {SupportedVersion}");
+            return (ClockBoundErrorKind.SegmentVersionNotSupported, $"layout version {Version}, expected {SupportedVersion}");
         if (SegmentSize < SegmentLength)
-            return (SegmentErrorKind.SegmentMalformed, $"segment size {SegmentSize}, expected at least {SegmentLength}");
+            return (ClockBoundErrorKind.SegmentMalformed, $"segment size {SegmentSize}, expected at least {SegmentLength}");
         return null;
     }
 }

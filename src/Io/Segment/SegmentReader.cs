@@ -31,24 +31,24 @@ public sealed unsafe class SegmentReader : IDisposable
     }
 
     /// <summary>Opens and validates the segment at <paramref name="path"/> and maps it read-only. Throws
-    /// <see cref="SegmentException"/>: SegmentNotInitialized (missing file, shorter than its header, bad magic, version 0,
+    /// <see cref="ClockBoundException"/>: SegmentNotInitialized (missing file, shorter than its header, bad magic, version 0,
     /// generation 0), SegmentVersionNotSupported (version != 2), SegmentMalformed (segment size field or file shorter than
-    /// 80 bytes), Syscall (open, read or mmap failed; errno in <see cref="SegmentException.Errno"/>).</summary>
+    /// 80 bytes), Syscall (open, read or mmap failed; errno in <see cref="ClockBoundException.Errno"/>).</summary>
     public static SegmentReader Open(string path)
     {
         using var file = SegmentFile.OpenExisting(path, writable: false)
-            ?? throw new SegmentException(SegmentErrorKind.SegmentNotInitialized, path,
+            ?? throw new ClockBoundException(ClockBoundErrorKind.SegmentNotInitialized, path,
                 $"clock error bound segment {path} does not exist (is the clockbound daemon running?)");
 
         Span<byte> content = stackalloc byte[SegmentHeader.SegmentLength];
         int length = SegmentFile.ReadPrefix(file, path, content);
         if (length < SegmentHeader.Size)
-            throw new SegmentException(SegmentErrorKind.SegmentNotInitialized, path,
+            throw new ClockBoundException(ClockBoundErrorKind.SegmentNotInitialized, path,
                 $"clock error bound segment {path}: {length} bytes, shorter than the {SegmentHeader.Size}-byte header");
         if (SegmentHeader.ReadFrom(content).Validate() is var (kind, reason))
-            throw new SegmentException(kind, path, $"clock error bound segment {path}: {reason}");
+            throw new ClockBoundException(kind, path, $"clock error bound segment {path}: {reason}");
         if (length < SegmentHeader.SegmentLength)
-            throw new SegmentException(SegmentErrorKind.SegmentMalformed, path,
+            throw new ClockBoundException(ClockBoundErrorKind.SegmentMalformed, path,
                 $"clock error bound segment {path}: file is {length} bytes, expected at least {SegmentHeader.SegmentLength}");
 
         return new SegmentReader(path, SegmentFile.Map(file, path, writable: false));
@@ -60,7 +60,7 @@ public sealed unsafe class SegmentReader : IDisposable
     /// A consistent copy of the record (spec "Reader protocol"). Returns the cached snapshot without copying when the
     /// generation is unchanged; no allocation then. If the generation stays odd (writer died mid-update) the last
     /// consistent snapshot is returned: it remains a valid bound and ages to Unknown at its void_after. Without one,
-    /// throws <see cref="SegmentException"/> SegmentNotInitialized.
+    /// throws <see cref="ClockBoundException"/> SegmentNotInitialized.
     /// </summary>
     /// <remarks>Like the reference clients, the cache is keyed by generation only: if exactly a multiple of 32767
     /// updates happen between two calls, the previous record is returned until the next update; it is still a valid,
@@ -98,8 +98,8 @@ public sealed unsafe class SegmentReader : IDisposable
         }
     }
 
-    private SegmentException WriterStuck(ushort generation) =>
-        new(SegmentErrorKind.SegmentNotInitialized, Path,
+    private ClockBoundException WriterStuck(ushort generation) =>
+        new(ClockBoundErrorKind.SegmentNotInitialized, Path,
             $"clock error bound segment {Path}: no consistent record, the writer is stuck mid-update (generation {generation})");
 
     public void Dispose() => _region.Dispose();

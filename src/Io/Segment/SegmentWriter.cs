@@ -14,7 +14,7 @@ public sealed unsafe class SegmentWriter : IDisposable
         _region = region;
     }
 
-    /// <summary>Opens (or creates) the segment at <paramref name="path"/>. Throws <see cref="SegmentException"/>
+    /// <summary>Opens (or creates) the segment at <paramref name="path"/>. Throws <see cref="ClockBoundException"/>
     /// (Kind Syscall, message naming the path) when the file or its directory cannot be created or mapped.</summary>
     /// <remarks>A valid layout-v2 segment of at least 80 bytes (header and file) is kept as is, record and generation
     /// included, so clients keep reading across a daemon restart. Anything else is atomically replaced by a fresh

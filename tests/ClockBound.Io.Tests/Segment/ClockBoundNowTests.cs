@@ -53,9 +53,9 @@ public sealed class ClockBoundNowTests
     [InlineData(-86_400_000_000_000)]
     public void Now_must_report_a_causality_breach_when_as_of_is_1us_or_more_in_the_future(long monoSinceAsOf)
     {
-        var e = Assert.Throws<SegmentException>(() =>
+        var e = Assert.Throws<ClockBoundException>(() =>
             ClockBoundNow.Compute(Bound(ClockStatus.Synchronized), Realtime, AsOf.AddNanoseconds(monoSinceAsOf), Path));
-        Assert.Equal(SegmentErrorKind.CausalityBreach, e.Kind);
+        Assert.Equal(ClockBoundErrorKind.CausalityBreach, e.Kind);
         Assert.Contains(Path, e.Message);
     }
 
@@ -96,9 +96,9 @@ public sealed class ClockBoundNowTests
     [InlineData(uint.MaxValue)]
     public void Now_must_reject_a_drift_of_1e9_ppb_or_more_as_malformed(uint ppb)
     {
-        var e = Assert.Throws<SegmentException>(() =>
+        var e = Assert.Throws<ClockBoundException>(() =>
             ClockBoundNow.Compute(Bound(ClockStatus.Synchronized, ppb: ppb), Realtime, AsOf, Path));
-        Assert.Equal(SegmentErrorKind.SegmentMalformed, e.Kind);
+        Assert.Equal(ClockBoundErrorKind.SegmentMalformed, e.Kind);
         Assert.Contains(Path, e.Message);
     }
 

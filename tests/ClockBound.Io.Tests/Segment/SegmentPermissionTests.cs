@@ -36,7 +36,7 @@ public sealed unsafe partial class SegmentPermissionTests : IDisposable
     private static partial int CapSet(CapHeader* header, CapData* data);
 
     /// <summary>Runs <paramref name="action"/> on a new thread without the DAC override capabilities.</summary>
-    private static SegmentException ThrowsWithoutDacOverride(Func<IDisposable> action)
+    private static ClockBoundException ThrowsWithoutDacOverride(Func<IDisposable> action)
     {
         Exception? outcome = null;
         var thread = new Thread(() =>
@@ -54,7 +54,7 @@ public sealed unsafe partial class SegmentPermissionTests : IDisposable
         });
         thread.Start();
         Assert.True(thread.Join(TimeSpan.FromSeconds(30)));
-        return Assert.IsType<SegmentException>(outcome);
+        return Assert.IsType<ClockBoundException>(outcome);
     }
 
     [Fact]
@@ -66,7 +66,7 @@ public sealed unsafe partial class SegmentPermissionTests : IDisposable
 
         var e = ThrowsWithoutDacOverride(() => SegmentWriter.Open(path));
 
-        Assert.Equal(SegmentErrorKind.Syscall, e.Kind);
+        Assert.Equal(ClockBoundErrorKind.Syscall, e.Kind);
         Assert.Equal(EACCES, e.Errno);
         Assert.Contains(path, e.Message);
         Assert.Contains("Permission denied", e.Message);
@@ -80,7 +80,7 @@ public sealed unsafe partial class SegmentPermissionTests : IDisposable
 
         var e = ThrowsWithoutDacOverride(() => SegmentWriter.Open(path));
 
-        Assert.Equal(SegmentErrorKind.Syscall, e.Kind);
+        Assert.Equal(ClockBoundErrorKind.Syscall, e.Kind);
         Assert.Equal(EACCES, e.Errno);
         Assert.Contains(path, e.Message);
         Assert.False(File.Exists(path));
@@ -95,7 +95,7 @@ public sealed unsafe partial class SegmentPermissionTests : IDisposable
 
         var e = ThrowsWithoutDacOverride(() => SegmentReader.Open(path));
 
-        Assert.Equal(SegmentErrorKind.Syscall, e.Kind);
+        Assert.Equal(ClockBoundErrorKind.Syscall, e.Kind);
         Assert.Equal(EACCES, e.Errno);
         Assert.Contains(path, e.Message);
     }

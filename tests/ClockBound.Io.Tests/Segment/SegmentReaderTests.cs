@@ -20,29 +20,29 @@ public sealed class SegmentReaderTests : IDisposable
         return bytes;
     }
 
-    public static TheoryData<string, byte[], SegmentErrorKind> InvalidSegments => new()
+    public static TheoryData<string, byte[], ClockBoundErrorKind> InvalidSegments => new()
     {
-        { "empty file", [], SegmentErrorKind.SegmentNotInitialized },
-        { "shorter than the header", Header(version: 2, generation: 4)[..15], SegmentErrorKind.SegmentNotInitialized },
-        { "bad magic", [.. Header(version: 2, generation: 4, magicHex: "4E5A4D4100024343"), .. new byte[64]], SegmentErrorKind.SegmentNotInitialized },
-        { "version 0", SegmentBytes(version: 0, generation: 4), SegmentErrorKind.SegmentNotInitialized },
-        { "generation 0", SegmentBytes(version: 2, generation: 0), SegmentErrorKind.SegmentNotInitialized },
-        { "version 0 and generation 0 (fresh)", SegmentBytes(version: 0, generation: 0), SegmentErrorKind.SegmentNotInitialized },
-        { "version 1", SegmentBytes(version: 1, generation: 4), SegmentErrorKind.SegmentVersionNotSupported },
-        { "version 3", SegmentBytes(version: 3, generation: 4), SegmentErrorKind.SegmentVersionNotSupported },
-        { "size field 16", SegmentBytes(version: 2, generation: 4, size: 16), SegmentErrorKind.SegmentMalformed },
-        { "size field 79", SegmentBytes(version: 2, generation: 4, size: 79), SegmentErrorKind.SegmentMalformed },
-        { "file of 79 bytes", SegmentBytes(version: 2, generation: 4)[..79], SegmentErrorKind.SegmentMalformed },
-        { "header only", Header(version: 2, generation: 4), SegmentErrorKind.SegmentMalformed },
+        { "empty file", [], ClockBoundErrorKind.SegmentNotInitialized },
+        { "shorter than the header", Header(version: 2, generation: 4)[..15], ClockBoundErrorKind.SegmentNotInitialized },
+        { "bad magic", [.. Header(version: 2, generation: 4, magicHex: "4E5A4D4100024343"), .. new byte[64]], ClockBoundErrorKind.SegmentNotInitialized },
+        { "version 0", SegmentBytes(version: 0, generation: 4), ClockBoundErrorKind.SegmentNotInitialized },
+        { "generation 0", SegmentBytes(version: 2, generation: 0), ClockBoundErrorKind.SegmentNotInitialized },
+        { "version 0 and generation 0 (fresh)", SegmentBytes(version: 0, generation: 0), ClockBoundErrorKind.SegmentNotInitialized },
+        { "version 1", SegmentBytes(version: 1, generation: 4), ClockBoundErrorKind.SegmentVersionNotSupported },
+        { "version 3", SegmentBytes(version: 3, generation: 4), ClockBoundErrorKind.SegmentVersionNotSupported },
+        { "size field 16", SegmentBytes(version: 2, generation: 4, size: 16), ClockBoundErrorKind.SegmentMalformed },
+        { "size field 79", SegmentBytes(version: 2, generation: 4, size: 79), ClockBoundErrorKind.SegmentMalformed },
+        { "file of 79 bytes", SegmentBytes(version: 2, generation: 4)[..79], ClockBoundErrorKind.SegmentMalformed },
+        { "header only", Header(version: 2, generation: 4), ClockBoundErrorKind.SegmentMalformed },
     };
 
     [Theory]
     [MemberData(nameof(InvalidSegments))]
-    public void Reader_must_reject_an_invalid_segment_with_the_reference_error_kind(string name, byte[] content, SegmentErrorKind kind)
+    public void Reader_must_reject_an_invalid_segment_with_the_reference_error_kind(string name, byte[] content, ClockBoundErrorKind kind)
     {
         File.WriteAllBytes(SegmentPath, content);
 
-        var e = Assert.Throws<SegmentException>(() => SegmentReader.Open(SegmentPath));
+        var e = Assert.Throws<ClockBoundException>(() => SegmentReader.Open(SegmentPath));
 
         Assert.True(kind == e.Kind, $"{name}: expected {kind}, got {e.Kind} ({e.Message})");
         Assert.Equal(SegmentPath, e.Path);
@@ -52,8 +52,8 @@ public sealed class SegmentReaderTests : IDisposable
     [Fact]
     public void Reader_must_report_a_missing_file_as_SegmentNotInitialized()
     {
-        var e = Assert.Throws<SegmentException>(() => SegmentReader.Open(SegmentPath));
-        Assert.Equal(SegmentErrorKind.SegmentNotInitialized, e.Kind);
+        var e = Assert.Throws<ClockBoundException>(() => SegmentReader.Open(SegmentPath));
+        Assert.Equal(ClockBoundErrorKind.SegmentNotInitialized, e.Kind);
         Assert.Contains(SegmentPath, e.Message);
     }
 
@@ -61,8 +61,8 @@ public sealed class SegmentReaderTests : IDisposable
     public void Reader_must_report_a_directory_as_Syscall_with_errno()
     {
         Directory.CreateDirectory(SegmentPath);
-        var e = Assert.Throws<SegmentException>(() => SegmentReader.Open(SegmentPath));
-        Assert.Equal(SegmentErrorKind.Syscall, e.Kind);
+        var e = Assert.Throws<ClockBoundException>(() => SegmentReader.Open(SegmentPath));
+        Assert.Equal(ClockBoundErrorKind.Syscall, e.Kind);
         Assert.Equal(21, e.Errno); // EISDIR, from the header read
         Assert.Contains(SegmentPath, e.Message);
     }
@@ -72,8 +72,8 @@ public sealed class SegmentReaderTests : IDisposable
     {
         File.WriteAllText(_dir.Combine("file"), "");
         string path = _dir.Combine("file", "shm0");
-        var e = Assert.Throws<SegmentException>(() => SegmentReader.Open(path));
-        Assert.Equal(SegmentErrorKind.Syscall, e.Kind);
+        var e = Assert.Throws<ClockBoundException>(() => SegmentReader.Open(path));
+        Assert.Equal(ClockBoundErrorKind.Syscall, e.Kind);
         Assert.Equal(20, e.Errno); // ENOTDIR
         Assert.Contains(path, e.Message);
     }
@@ -123,9 +123,9 @@ public sealed class SegmentReaderTests : IDisposable
         File.WriteAllBytes(SegmentPath, SegmentBytes(version: 2, generation: 1, Bytes(SampleRecord)));
         using var reader = SegmentReader.Open(SegmentPath);
 
-        var e = Assert.Throws<SegmentException>(() => reader.Snapshot());
+        var e = Assert.Throws<ClockBoundException>(() => reader.Snapshot());
 
-        Assert.Equal(SegmentErrorKind.SegmentNotInitialized, e.Kind);
+        Assert.Equal(ClockBoundErrorKind.SegmentNotInitialized, e.Kind);
         Assert.Contains(SegmentPath, e.Message);
     }
 

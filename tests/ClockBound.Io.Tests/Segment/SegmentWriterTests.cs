@@ -151,9 +151,9 @@ public sealed class SegmentWriterTests : IDisposable
     {
         Directory.CreateDirectory(SegmentPath);
 
-        var e = Assert.Throws<SegmentException>(() => SegmentWriter.Open(SegmentPath));
+        var e = Assert.Throws<ClockBoundException>(() => SegmentWriter.Open(SegmentPath));
 
-        Assert.Equal(SegmentErrorKind.Syscall, e.Kind);
+        Assert.Equal(ClockBoundErrorKind.Syscall, e.Kind);
         Assert.Equal(21, e.Errno); // EISDIR
         Assert.Equal(SegmentPath, e.Path);
         Assert.Contains(SegmentPath, e.Message);
@@ -168,9 +168,9 @@ public sealed class SegmentWriterTests : IDisposable
         File.WriteAllText(_dir.Combine(parts[0]), "not a directory");
         string path = _dir.Combine(parts);
 
-        var e = Assert.Throws<SegmentException>(() => SegmentWriter.Open(path));
+        var e = Assert.Throws<ClockBoundException>(() => SegmentWriter.Open(path));
 
-        Assert.Equal(SegmentErrorKind.Syscall, e.Kind);
+        Assert.Equal(ClockBoundErrorKind.Syscall, e.Kind);
         Assert.Equal(20, e.Errno); // ENOTDIR
         Assert.Contains(path, e.Message);
         Assert.Contains("Not a directory", e.Message);

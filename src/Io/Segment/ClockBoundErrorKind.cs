@@ -1,7 +1,7 @@
 namespace ClockBound.Io.Segment;
 
 /// <summary>The error kinds of the reference ClockBound clients.</summary>
-public enum SegmentErrorKind
+public enum ClockBoundErrorKind
 {
     SegmentNotInitialized,
     SegmentVersionNotSupported,
@@ -11,11 +11,11 @@ public enum SegmentErrorKind
 }
 
 /// <summary>A segment (or VMClock, for the client) error. <see cref="Exception.Message"/> names the path.</summary>
-public sealed class SegmentException(SegmentErrorKind kind, string path, string message, int errno = 0)
+public sealed class ClockBoundException(ClockBoundErrorKind kind, string path, string message, int errno = 0)
     : Exception(message)
 {
-    public SegmentErrorKind Kind { get; } = kind;
+    public ClockBoundErrorKind Kind { get; } = kind;
     public string Path { get; } = path;
-    /// <summary>errno for <see cref="SegmentErrorKind.Syscall"/>, else 0.</summary>
+    /// <summary>errno for <see cref="ClockBoundErrorKind.Syscall"/>, else 0.</summary>
     public int Errno { get; } = errno;
 }
