@@ -55,6 +55,9 @@ public sealed partial class ChronydProcess : IDisposable
     /// <summary>chronyd's command socket.</summary>
     public string SocketPath { get; }
 
+    /// <summary>The PID of the running chronyd (from its pidfile, checked against /proc), or null.</summary>
+    public int? Pid => RunningPid();
+
     /// <summary>Starts chronyd and waits until its pidfile and command socket exist. Throws with the log on failure.</summary>
     public async Task StartAsync()
     {
@@ -128,7 +131,7 @@ public sealed partial class ChronydProcess : IDisposable
     }
 
     /// <summary>Alive = /proc entry present and not a zombie (the container's init may never reap chronyd).</summary>
-    private static bool IsAlive(int pid)
+    public static bool IsAlive(int pid)
     {
         try
         {

@@ -225,6 +225,18 @@ public sealed class ChronyReplyValidationTests : IDisposable
     }
 
     [Fact]
+    public async Task Second_request_while_one_is_in_flight_must_be_refused()
+    {
+        var first = _client.GetTrackingAsync();
+        var request = await _chronyd.ReceiveRequestAsync();
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => _client.GetTrackingAsync());
+
+        await _chronyd.SendAsync(TrackingReplyTo(request), _client.SocketPath);
+        Assert.Equal(9, (await first).Stratum);
+    }
+
+    [Fact]
     public async Task Caller_cancellation_must_cancel_not_time_out()
     {
         using var cancellation = new CancellationTokenSource();
