@@ -1,3 +1,5 @@
+using System.Net.Sockets;
+
 namespace ClockBound.Io.Chrony;
 
 /// <summary>
@@ -10,18 +12,247 @@ public sealed class ChronyClient : IDisposable
     /// <summary>1 s per attempt, as chronyc.</summary>
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(1);
 
+    /// <summary>sun_path holds 108 bytes including the terminating NUL.</summary>
+    private const int MaxSocketPathBytes = 107;
+
+    /// <summary>Larger than any reply of the three commands, so an oversized reply is seen as such instead of truncated to fit.</summary>
+    private const int ReceiveBufferSize = 1024;
+
+    private Socket? _socket;
+    private readonly TimeSpan _timeout;
+    private readonly byte[] _request = new byte[ChronyCommand.MaxRequestLength];
+    private readonly byte[] _reply = new byte[ReceiveBufferSize];
+    private int _busy;
+    private bool _disposed;
+
+    private ChronyClient(Socket socket, string socketPath, string chronySocketPath, TimeSpan timeout)
+    {
+        _socket = socket;
+        SocketPath = socketPath;
+        ChronySocketPath = chronySocketPath;
+        _timeout = timeout;
+    }
+
+    /// <summary>Our own bound socket, <c>&lt;dir&gt;/clockbound.&lt;pid&gt;.&lt;random&gt;.sock</c>; unlinked on dispose.</summary>
+    public string SocketPath { get; }
+
+    /// <summary>chronyd's command socket.</summary>
+    public string ChronySocketPath { get; }
+
     /// <summary>Creates and binds the client socket and connects to chronyd's socket. Throws <see cref="ChronyException"/>.</summary>
-    public static ChronyClient Connect(string chronySocketPath, string? clientSocketDirectory = null, TimeSpan? timeout = null) =>
-        throw new NotImplementedException();
+    public static ChronyClient Connect(string chronySocketPath, string? clientSocketDirectory = null, TimeSpan? timeout = null)
+    {
+        chronySocketPath = Path.GetFullPath(chronySocketPath);
+        var directory = clientSocketDirectory ?? Path.GetDirectoryName(chronySocketPath)!;
+        var clientPath = Path.Combine(Path.GetFullPath(directory), $"clockbound.{Environment.ProcessId}.{Random.Shared.Next():x8}.sock");
+        CheckPathLength(chronySocketPath, chronySocketPath);
+        CheckPathLength(clientPath, chronySocketPath);
 
-    public string SocketPath => throw new NotImplementedException();
+        return new ChronyClient(Open(clientPath, chronySocketPath), clientPath, chronySocketPath, timeout ?? DefaultTimeout);
+    }
 
-    public Task<TrackingReply> GetTrackingAsync(CancellationToken cancellationToken = default) => throw new NotImplementedException();
+    /// <summary>Asks for chronyd's tracking state. Throws <see cref="ChronyException"/>.</summary>
+    public async Task<TrackingReply> GetTrackingAsync(CancellationToken cancellationToken = default)
+    {
+        EnterRequest();
+        try
+        {
+            var sequence = NextSequence();
+            var length = ChronyRequests.WriteTracking(_request, sequence);
+            await ExchangeAsync(ChronyCommand.Tracking, sequence, length, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                return TrackingReply.ReadFrom(_reply);
+            }
+            catch (InvalidDataException e)
+            {
+                throw new ChronyException(ChronyErrorKind.InvalidReply, ChronySocketPath,
+                    $"chronyd at {ChronySocketPath} sent an invalid tracking reply: {e.Message}", e);
+            }
+        }
+        finally
+        {
+            ExitRequest();
+        }
+    }
 
-    public Task ResetSourcesAsync(CancellationToken cancellationToken = default) => throw new NotImplementedException();
+    /// <summary>Drops all measurements of all sources (chrony >= 4.0). Throws <see cref="ChronyException"/>.</summary>
+    public async Task ResetSourcesAsync(CancellationToken cancellationToken = default)
+    {
+        EnterRequest();
+        try
+        {
+            var sequence = NextSequence();
+            var length = ChronyRequests.WriteResetSources(_request, sequence);
+            await ExchangeAsync(ChronyCommand.ResetSources, sequence, length, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            ExitRequest();
+        }
+    }
 
-    public Task BurstAsync(int goodSamples = 4, int totalSamples = 8, CancellationToken cancellationToken = default) =>
-        throw new NotImplementedException();
+    /// <summary>Asks all NTP sources for a burst of samples. Throws <see cref="ChronyException"/> (NoSuchSource without NTP sources).</summary>
+    public async Task BurstAsync(int goodSamples = 4, int totalSamples = 8, CancellationToken cancellationToken = default)
+    {
+        EnterRequest();
+        try
+        {
+            var sequence = NextSequence();
+            var length = ChronyRequests.WriteBurst(_request, sequence, goodSamples, totalSamples);
+            await ExchangeAsync(ChronyCommand.Burst, sequence, length, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            ExitRequest();
+        }
+    }
 
-    public void Dispose() => throw new NotImplementedException();
+    /// <summary>Closes the socket and unlinks <see cref="SocketPath"/>.</summary>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        _socket?.Dispose();
+        TryDelete(SocketPath);
+    }
+
+    /// <summary>Sends the request in <see cref="_request"/> and waits until the reply to it is in <see cref="_reply"/>,
+    /// ignoring stray datagrams, until the timeout.</summary>
+    private async Task ExchangeAsync(ChronyCommand command, uint sequence, int requestLength, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(_timeout);
+        try
+        {
+            await SendAsync(requestLength, deadline.Token).ConfigureAwait(false);
+            while (true)
+            {
+                var received = await _socket!.ReceiveAsync(_reply, SocketFlags.None, deadline.Token).ConfigureAwait(false);
+                if (ChronyReplyValidator.IsValidReply(_reply.AsSpan(0, received), command, sequence, ChronySocketPath)) return;
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new ChronyException(ChronyErrorKind.Timeout, ChronySocketPath,
+                $"chronyd at {ChronySocketPath} did not answer {command.Name} within {_timeout.TotalMilliseconds:0} ms");
+        }
+        catch (SocketException e)
+        {
+            throw MapSocketError(e, ChronySocketPath, ChronySocketPath);
+        }
+    }
+
+    /// <summary>
+    /// Sends the request. A connected datagram socket stays tied to the socket chronyd had when we connected: once that
+    /// chronyd is gone the send is refused and the socket is left disconnected, so open a fresh one (same path) and retry
+    /// once; that reaches a restarted chronyd, or reports it missing.
+    /// </summary>
+    private async ValueTask SendAsync(int length, CancellationToken cancellationToken)
+    {
+        try
+        {
+            _socket ??= Open(SocketPath, ChronySocketPath);
+            await _socket.SendAsync(_request.AsMemory(0, length), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+        }
+        catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionRefused or SocketError.NotConnected)
+        {
+            _socket!.Dispose();
+            _socket = null;
+            _socket = Open(SocketPath, ChronySocketPath);
+            await _socket.SendAsync(_request.AsMemory(0, length), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Creates the client socket, binds it to <paramref name="clientPath"/> and connects it to chronyd's socket.</summary>
+    private static Socket Open(string clientPath, string chronySocketPath)
+    {
+        var socket = new Socket(AddressFamily.Unix, SocketType.Dgram, ProtocolType.Unspecified);
+        try
+        {
+            Bind(socket, clientPath, chronySocketPath);
+            try
+            {
+                socket.Connect(new UnixDomainSocketEndPoint(chronySocketPath));
+            }
+            catch (SocketException e)
+            {
+                TryDelete(clientPath);
+                throw MapSocketError(e, chronySocketPath, chronySocketPath);
+            }
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    private static void Bind(Socket socket, string clientPath, string chronySocketPath)
+    {
+        TryDelete(clientPath);
+        try
+        {
+            socket.Bind(new UnixDomainSocketEndPoint(clientPath));
+        }
+        catch (SocketException e)
+        {
+            // Without the directory of chronyd's socket there is no chronyd to talk to either: say so rather than ENOENT on our path.
+            if (e.SocketErrorCode != SocketError.AccessDenied && !File.Exists(chronySocketPath)) throw MapSocketError(e, chronySocketPath, chronySocketPath);
+            throw MapSocketError(e, clientPath, chronySocketPath);
+        }
+
+        // chronyd may run as another user (chrony/_chrony) and must be able to send its reply to us, as chronyc does.
+        File.SetUnixFileMode(clientPath, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead |
+                                         UnixFileMode.GroupWrite | UnixFileMode.OtherRead | UnixFileMode.OtherWrite);
+    }
+
+    /// <summary>
+    /// Turns a socket error on <paramref name="culpritPath"/> (chronyd's socket or our own) into a typed error. .NET reports
+    /// both ENOENT and ECONNREFUSED from connecting a Unix socket as AddressNotAvailable, so whether chronyd's socket
+    /// file exists tells the two apart; EACCES and EPERM both arrive as AccessDenied.
+    /// </summary>
+    private static ChronyException MapSocketError(SocketException e, string culpritPath, string chronySocketPath)
+    {
+        var user = Environment.UserName;
+        return e.SocketErrorCode switch
+        {
+            SocketError.AddressNotAvailable or SocketError.ConnectionRefused or SocketError.NotConnected when culpritPath == chronySocketPath =>
+                new ChronyException(ChronyErrorKind.SocketMissing, chronySocketPath, File.Exists(chronySocketPath)
+                    ? $"chronyd socket {chronySocketPath} refuses connections: is chronyd running?"
+                    : $"chronyd socket {chronySocketPath} does not exist: is chronyd running?", e),
+            SocketError.AccessDenied when culpritPath == chronySocketPath => new ChronyException(ChronyErrorKind.PermissionDenied, chronySocketPath,
+                $"no permission to use chronyd socket {chronySocketPath} as user {user}: run as root or as chronyd's user", e),
+            SocketError.AccessDenied => new ChronyException(ChronyErrorKind.PermissionDenied, chronySocketPath,
+                $"no permission to create client socket {culpritPath} as user {user} (chronyd socket {chronySocketPath})", e),
+            _ => new ChronyException(ChronyErrorKind.Socket, chronySocketPath,
+                $"chronyd socket {chronySocketPath}: {culpritPath}: {e.Message} ({e.SocketErrorCode})", e),
+        };
+    }
+
+    private static void CheckPathLength(string path, string chronySocketPath)
+    {
+        if (System.Text.Encoding.UTF8.GetByteCount(path) > MaxSocketPathBytes)
+            throw new ChronyException(ChronyErrorKind.Socket, chronySocketPath,
+                $"socket path {path} is longer than {MaxSocketPathBytes} bytes (chronyd socket {chronySocketPath})");
+    }
+
+    private static uint NextSequence() => (uint)Random.Shared.NextInt64(0, 1L << 32);
+
+    private void EnterRequest()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (Interlocked.Exchange(ref _busy, 1) != 0)
+            throw new InvalidOperationException($"chrony client {SocketPath} already has a request in flight");
+    }
+
+    private void ExitRequest() => Volatile.Write(ref _busy, 0);
+
+    private static void TryDelete(string path)
+    {
+        try { File.Delete(path); }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+    }
 }

@@ -33,9 +33,12 @@ public enum ChronyErrorKind
     InvalidReply,
 }
 
+/// <summary>A failed chronyd request or connection: <see cref="Kind"/> says why, the message names <see cref="SocketPath"/>.</summary>
 public sealed class ChronyException(ChronyErrorKind kind, string socketPath, string message, Exception? inner = null)
     : Exception(message, inner)
 {
     public ChronyErrorKind Kind { get; } = kind;
+
+    /// <summary>chronyd's socket the request went to.</summary>
     public string SocketPath { get; } = socketPath;
 }

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Net;
 
 namespace ClockBound.Io.Chrony;
@@ -17,4 +18,69 @@ public readonly record struct TrackingReply(
     double Skew,
     double RootDelay,
     double RootDispersion,
-    double LastUpdateInterval);
+    double LastUpdateInterval)
+{
+    /// <summary>Length of the whole reply packet: 28-byte header + 76-byte body.</summary>
+    public const int PacketSize = 104;
+
+    // Offsets from the start of the reply packet, as in the spec's table.
+    private const int ReferenceIdOffset = 28;
+    private const int AddressOffset = 32;
+    private const int AddressFamilyOffset = 48;
+    private const int StratumOffset = 52;
+    private const int LeapStatusOffset = 54;
+    private const int ReferenceTimeOffset = 56;
+    private const int FirstFloatOffset = 68;
+
+    private const ushort FamilyIPv4 = 1;
+    private const ushort FamilyIPv6 = 2;
+
+    /// <summary>chronyd writes 0x7FFFFFFF in the high 32 bits of the seconds for a time whose high bits are 0.</summary>
+    private const uint SecondsHighZero = 0x7FFFFFFF;
+
+    /// <summary>
+    /// Decodes a whole 104-byte tracking reply packet (header already validated). Throws <see cref="InvalidDataException"/>
+    /// for a reference time with 10^9 nanoseconds or more.
+    /// </summary>
+    public static TrackingReply ReadFrom(ReadOnlySpan<byte> packet)
+    {
+        packet = packet[..PacketSize];
+        var family = BinaryPrimitives.ReadUInt16BigEndian(packet[AddressFamilyOffset..]);
+        var address = family switch
+        {
+            FamilyIPv4 => new IPAddress(packet.Slice(AddressOffset, 4)),
+            FamilyIPv6 => new IPAddress(packet.Slice(AddressOffset, 16)),
+            _ => null, // 0 unspecified, 3 a reference id without address (refclock, local)
+        };
+
+        var leap = BinaryPrimitives.ReadUInt16BigEndian(packet[LeapStatusOffset..]);
+        if (leap > (ushort)LeapStatus.Unsynchronised)
+            throw new InvalidDataException($"tracking leap status {leap} is not 0..3");
+
+        var secondsHigh = BinaryPrimitives.ReadUInt32BigEndian(packet[ReferenceTimeOffset..]);
+        var secondsLow = BinaryPrimitives.ReadUInt32BigEndian(packet[(ReferenceTimeOffset + 4)..]);
+        var nanoseconds = BinaryPrimitives.ReadUInt32BigEndian(packet[(ReferenceTimeOffset + 8)..]);
+        if (nanoseconds >= Timespec.NanosPerSecond)
+            throw new InvalidDataException($"tracking reference time has {nanoseconds} nanoseconds");
+        var seconds = ((long)(secondsHigh == SecondsHighZero ? 0 : secondsHigh) << 32) | secondsLow;
+
+        return new TrackingReply(
+            ReferenceId: BinaryPrimitives.ReadUInt32BigEndian(packet[ReferenceIdOffset..]),
+            ReferenceAddress: address,
+            Stratum: BinaryPrimitives.ReadUInt16BigEndian(packet[StratumOffset..]),
+            LeapStatus: (LeapStatus)leap,
+            ReferenceTime: new Timespec(seconds, nanoseconds),
+            CurrentCorrection: Float(packet, 0),
+            LastOffset: Float(packet, 1),
+            RmsOffset: Float(packet, 2),
+            Frequency: Float(packet, 3),
+            ResidualFrequency: Float(packet, 4),
+            Skew: Float(packet, 5),
+            RootDelay: Float(packet, 6),
+            RootDispersion: Float(packet, 7),
+            LastUpdateInterval: Float(packet, 8));
+    }
+
+    private static double Float(ReadOnlySpan<byte> packet, int index) =>
+        ChronyFloat.Decode(BinaryPrimitives.ReadUInt32BigEndian(packet[(FirstFloatOffset + 4 * index)..]));
+}
