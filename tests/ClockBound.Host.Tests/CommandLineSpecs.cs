@@ -66,7 +66,7 @@ public sealed class CommandLineSpecs : IDisposable
         ["missing config file"] = "missing.conf",
         ["config file is a directory"] = "--config",
         ["config not HOCON"] = "bad.conf",
-        ["config truncated"] = "line 1",
+        ["config truncated"] = "never closed",
         ["config of another program"] = "server",
         ["zero poll interval"] = "clockbound.chrony.poll-interval",
         ["negative poll interval"] = "clockbound.vmclock.poll-interval",
@@ -106,7 +106,7 @@ public sealed class CommandLineSpecs : IDisposable
     public async Task Check_config_must_print_the_effective_values_with_the_command_line_over_the_file_over_the_defaults()
     {
         string conf = _dir.Combine("my.conf");
-        await File.WriteAllTextAsync(conf, "clockbound { max-drift-rate = 20, chrony { poll-interval = 250ms }, shm-path = \"/from/file\" }");
+        await File.WriteAllTextAsync(conf, "clockbound {\n  max-drift-rate = 20\n  chrony { poll-interval = 250ms }\n  shm-path = \"/from/file\"\n}\n");
         string shm = _dir.Combine("run", "shm0");
 
         var (exit, stdout, stderr) = await Run("--check-config", "-c", conf, "-m", "50", "--shm-path", shm, "-d", "-r", "PHC0", "-i", "ens5");
