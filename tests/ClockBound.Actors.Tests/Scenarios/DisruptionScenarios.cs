@@ -53,6 +53,34 @@ public sealed class DisruptionScenarios(ITestOutputHelper output) : ClockStatusA
     }
 
     [Fact]
+    public void A_second_disruption_during_the_reset_must_be_published_and_ask_for_another_reset()
+    {
+        var actor = StartSynchronized(marker: 7);
+        actor.Tell(new VmClockObserved(8));
+        ExpectPublished(ClockStatus.Disrupted);
+        Poller.ExpectMsg<ResetChrony>();
+
+        actor.Tell(new VmClockObserved(9));
+        Assert.Equal(9UL, ExpectPublished(ClockStatus.Disrupted).DisruptionMarker);
+        Poller.ExpectMsg<ResetChrony>();
+    }
+
+    [Fact]
+    public void An_unreadable_VMClock_during_the_reset_must_keep_Disrupted()
+    {
+        var actor = StartSynchronized(marker: 7);
+        actor.Tell(new VmClockObserved(8));
+        ExpectPublished(ClockStatus.Disrupted);
+
+        actor.Tell(new VmClockUnavailable("seq_count kept changing"));
+        actor.Tell(Tracked());
+        ExpectPublished(ClockStatus.Disrupted);
+
+        actor.Tell(ChronyResetCompleted.Instance);
+        ExpectPublished(ClockStatus.Unknown);
+    }
+
+    [Fact]
     public void A_reset_completion_without_a_disruption_must_change_nothing()
     {
         var actor = StartSynchronized();
