@@ -1,0 +1,388 @@
+using Akka.Actor;
+using Akka.Event;
+using ClockBound.Actors.StateMachine;
+using ClockBound.Io;
+using ClockBound.Io.Bound;
+using ClockBound.Io.Chrony;
+using ClockBound.Io.Segment;
+
+namespace ClockBound.Actors;
+
+/// <summary>
+/// The heart of the daemon: turns chrony polls, VMClock observations, PHC reads and the SIGUSR1/2 switch into the
+/// state machine's inputs, runs <see cref="ClockStatusTransitions"/>, and tells the segment writer what to publish
+/// (daemon-behaviour.md, "The clock error bound", "Clock status state machine", "Disruption handling").
+/// </summary>
+/// <remarks>
+/// Publishing: after every chrony input (real or synthesized) and every state change, and at once (before asking
+/// chronyd to reset) on entering a disruption. Nothing is published until the first chrony input and, with disruption
+/// support, the first VMClock input have arrived, so that a restarted daemon does not flash Unknown over the good
+/// segment of its predecessor; at the latest <see cref="ClockBoundSettings.ChronyTimeout"/> +
+/// <see cref="ClockBoundSettings.ChronyPollInterval"/> after start the current state is published anyway.
+/// Before any Synchronized sample the record carries as_of = 0, void_after = 0 + VoidAfter and bound 0 (as the
+/// reference, which starts from an all-zero record and always sets void_after = as_of + 1000 s); its status is then
+/// never Synchronized or FreeRunning, so clients do not use the bound.
+/// </remarks>
+public sealed class ClockStatusActor : ReceiveActor, IWithTimers
+{
+    /// <summary>Timer key of the periodic check for a silent chrony poller ("missing data is an input, not silence").</summary>
+    public const string ChronySilenceTimerKey = "chrony-silence-check";
+
+    /// <summary>Timer key of the deadline after which the state is published even without inputs.</summary>
+    public const string FirstPublishTimerKey = "first-publish-deadline";
+
+    private readonly ClockBoundSettings _settings;
+    private readonly IActorRef _segmentWriter;
+    private readonly IActorRef _chronyPoller;
+    private readonly Func<Timespec> _monotonicClock;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly bool _disruptionSupport;
+
+    // --- the state machine and its inputs ---
+    private ClockStatus _status = ClockStatus.Unknown;
+    private ChronyClockStatus _chrony = ChronyClockStatus.Unknown;
+    private DisruptionState _disruption;
+    /// <summary>The last VMClock marker acted on; null until the first observation, which is adopted as is.</summary>
+    private ulong? _marker;
+    /// <summary>SIGUSR1 received and not yet cancelled by SIGUSR2.</summary>
+    private bool _forced;
+    /// <summary>ResetChrony sent, ChronyResetCompleted not yet received: the disruption state stays Disrupted.</summary>
+    private bool _resetOutstanding;
+
+    // --- what gets published ---
+    /// <summary>as_of and bound of the last Synchronized sample; null before the first one.</summary>
+    private (Timespec AsOf, long BoundNanoseconds)? _lastGood;
+    /// <summary>The PHC's latest error bound; null before the first read and after a failed read.</summary>
+    private long? _phcBoundNanoseconds;
+    private string _phcProblem = "no PHC error bound read yet";
+
+    // --- liveness of the inputs ---
+    private Timespec _lastChronyInput;
+    private bool _chronySilent;
+    private bool _sawChronyInput;
+    private bool _sawVmClockInput;
+    private bool _ignoredVmClockLogged;
+    private bool _publishing;
+
+    /// <summary>Props of the clock-status actor. <paramref name="monotonicClock"/> (default CLOCK_MONOTONIC_COARSE)
+    /// is only used to notice a silent chrony poller; tests pass a controllable clock.</summary>
+    public static Props Props(ClockBoundSettings settings, IActorRef segmentWriter, IActorRef chronyPoller,
+        Func<Timespec>? monotonicClock = null)
+    {
+        var clock = monotonicClock ?? Clocks.MonotonicCoarse;
+        return Akka.Actor.Props.Create(() => new ClockStatusActor(settings, segmentWriter, chronyPoller, clock));
+    }
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    /// <summary>Use <see cref="Props"/>; public only because Akka creates actors by reflection.</summary>
+    public ClockStatusActor(ClockBoundSettings settings, IActorRef segmentWriter, IActorRef chronyPoller,
+        Func<Timespec> monotonicClock)
+    {
+        _settings = settings;
+        _segmentWriter = segmentWriter;
+        _chronyPoller = chronyPoller;
+        _monotonicClock = monotonicClock;
+        _disruptionSupport = settings.ClockDisruptionSupportEnabled;
+        // Without support the disruption input is Reliable for good; with it nothing is known before the first reading.
+        _disruption = _disruptionSupport ? DisruptionState.Unknown : DisruptionState.Reliable;
+
+        Receive<ChronyTracked>(OnChronyTracked);
+        Receive<ChronyPollFailed>(OnChronyPollFailed);
+        Receive<VmClockObserved>(OnVmClockObserved);
+        Receive<VmClockUnavailable>(OnVmClockUnavailable);
+        Receive<ChronyResetCompleted>(_ => OnChronyResetCompleted());
+        Receive<ForcedDisruption>(OnForcedDisruption);
+        Receive<PhcBoundRead>(OnPhcBoundRead);
+        Receive<PhcReadFailed>(OnPhcReadFailed);
+        Receive<CheckChronySilence>(_ => OnCheckChronySilence());
+        Receive<FirstPublishDeadline>(_ => OnFirstPublishDeadline());
+    }
+
+    protected override void PreStart()
+    {
+        _lastChronyInput = _monotonicClock();
+        Timers.StartPeriodicTimer(ChronySilenceTimerKey, CheckChronySilence.Instance, _settings.ChronyPollInterval);
+        Timers.StartSingleTimer(FirstPublishTimerKey, FirstPublishDeadline.Instance,
+            _settings.ChronyTimeout + _settings.ChronyPollInterval);
+    }
+
+    /// <summary>The longest time without any chrony input (success or failure) before one failure is synthesized:
+    /// one request timeout plus two poll periods of slack.</summary>
+    private TimeSpan ChronySilenceLimit => _settings.ChronyTimeout + 2 * _settings.ChronyPollInterval;
+
+    private DisruptionState EffectiveDisruption => _forced ? DisruptionState.Disrupted : _disruption;
+
+    // ---------------------------------------------------------------- chrony
+
+    private void OnChronyTracked(ChronyTracked tracked)
+    {
+        NoteChronyInput();
+        var tracking = tracked.Tracking;
+
+        PhcBound? phc = null;
+        if (_settings.PhcReferenceId is { } phcRefId)
+        {
+            if (_phcBoundNanoseconds is { } phcNs)
+                phc = new PhcBound(phcRefId, phcNs);
+            else if (tracking.ReferenceId == phcRefId)
+            {
+                ChronyFailed(tracked.AsOf,
+                    $"chronyd is synchronised to the PHC (reference id 0x{phcRefId:X8}) but its error bound is unavailable: {_phcProblem}");
+                return;
+            }
+        }
+
+        ChronySample sample;
+        try
+        {
+            sample = ErrorBoundCalculator.Compute(tracking, tracked.AsOf, tracked.ReceivedRealtime, phc, _settings.StaleFactor);
+        }
+        catch (ChronyException e)
+        {
+            ChronyFailed(tracked.AsOf, e.Message);
+            return;
+        }
+
+        // Only Synchronized samples replace the published as_of and bound; otherwise the last good ones keep growing
+        // in the clients by max drift × elapsed.
+        if (sample.Status == ChronyClockStatus.Synchronized)
+            _lastGood = (sample.AsOf, sample.BoundNanoseconds);
+        _chrony = sample.Status;
+        Step($"chrony tracking ({sample.Status})", publish: true);
+    }
+
+    private void OnChronyPollFailed(ChronyPollFailed failed)
+    {
+        NoteChronyInput();
+        ChronyFailed(failed.At, $"{failed.Kind}: {failed.Reason}");
+    }
+
+    /// <summary>A failed poll: FreeRunning within the restart grace of the last good as_of (chronyd restarts are
+    /// normal), Unknown after it or when there never was a good sample.</summary>
+    private void ChronyFailed(Timespec at, string reason)
+    {
+        var withinGrace = _lastGood is { } good && at.NanosecondsSince(good.AsOf) <= ToNanoseconds(_settings.RestartGrace);
+        _chrony = withinGrace ? ChronyClockStatus.FreeRunning : ChronyClockStatus.Unknown;
+        _log.Debug("chrony poll failed at {0} ({1}); chrony status {2}", at, reason, _chrony);
+        Step($"chrony poll failed: {reason}", publish: true);
+    }
+
+    private void NoteChronyInput()
+    {
+        _lastChronyInput = _monotonicClock();
+        _sawChronyInput = true;
+        if (_chronySilent)
+        {
+            _chronySilent = false;
+            _log.Info("chrony input resumed");
+        }
+    }
+
+    private void OnCheckChronySilence()
+    {
+        var now = _monotonicClock();
+        var silentNs = now.NanosecondsSince(_lastChronyInput);
+        if (silentNs <= ToNanoseconds(ChronySilenceLimit))
+            return;
+
+        var reason = $"no chrony input for {silentNs / 1_000_000} ms (limit {ChronySilenceLimit.TotalMilliseconds} ms): the poller is stuck or restarting";
+        if (!_chronySilent)
+            _log.Warning("{0}; counting it as a failed poll", reason);
+        _chronySilent = true;
+        // Restart the count so that a silent poller yields one synthesized failure per limit, not one per check.
+        _lastChronyInput = now;
+        _sawChronyInput = true;
+        ChronyFailed(now, reason);
+    }
+
+    // ---------------------------------------------------------------- VMClock and signals
+
+    private void OnVmClockObserved(VmClockObserved observed)
+    {
+        if (!_disruptionSupport)
+        {
+            LogIgnoredVmClockOnce();
+            return;
+        }
+        _sawVmClockInput = true;
+        var marker = observed.DisruptionMarker;
+
+        if (_marker is not { } actedOn)
+        {
+            // At start the marker in place is the baseline, not a disruption (as the reference).
+            _marker = marker;
+            _log.Info("VMClock disruption marker {0} adopted", marker);
+        }
+        else if (marker != actedOn)
+        {
+            EnterDisruption($"VMClock disruption marker changed from {actedOn} to {marker}", marker);
+            return;
+        }
+
+        if (!_resetOutstanding)
+            _disruption = DisruptionState.Reliable;
+        Step("VMClock marker stable", publish: false);
+    }
+
+    private void OnVmClockUnavailable(VmClockUnavailable unavailable)
+    {
+        if (!_disruptionSupport)
+        {
+            LogIgnoredVmClockOnce();
+            return;
+        }
+        _sawVmClockInput = true;
+        // While chronyd is being reset the clock is known to be disrupted; that stays the more useful answer.
+        if (_resetOutstanding)
+            return;
+        if (_disruption != DisruptionState.Unknown)
+            _log.Warning("VMClock unavailable ({0}); disruption state Unknown", unavailable.Reason);
+        _disruption = DisruptionState.Unknown;
+        Step($"VMClock unavailable: {unavailable.Reason}", publish: false);
+    }
+
+    private void OnChronyResetCompleted()
+    {
+        if (!_resetOutstanding)
+        {
+            _log.Debug("chronyd reset completed without one outstanding; ignored");
+            return;
+        }
+        _resetOutstanding = false;
+        // Recovered, but nothing is known yet: Unknown until the next stable VMClock reading.
+        _disruption = DisruptionState.Unknown;
+        _log.Info("chronyd reset and burst completed");
+        Step("chronyd reset completed", publish: false);
+    }
+
+    private void OnForcedDisruption(ForcedDisruption forced)
+    {
+        var signal = forced.On ? "SIGUSR1" : "SIGUSR2";
+        if (!_disruptionSupport)
+        {
+            _log.Warning("{0} ignored: clock disruption support is disabled", signal);
+            return;
+        }
+        if (forced.On == _forced)
+        {
+            _log.Info("{0} received while forced disruption is already {1}; nothing to do", signal, _forced ? "on" : "off");
+            return;
+        }
+
+        _forced = forced.On;
+        if (forced.On)
+        {
+            _log.Info("SIGUSR1: forced clock disruption on");
+            _publishing = true;
+            Step("SIGUSR1 (forced disruption on)", publish: true);
+        }
+        else
+        {
+            _log.Info("SIGUSR2: forced clock disruption off; resetting chronyd");
+            EnterDisruption("SIGUSR2 (forced disruption off)", _marker);
+        }
+    }
+
+    /// <summary>Publish Disrupted (with the new marker) first so clients learn the cause, then ask for the reset.</summary>
+    private void EnterDisruption(string cause, ulong? marker)
+    {
+        if (_resetOutstanding)
+            _log.Warning("{0} while chronyd is still being reset; asking for another reset", cause);
+        _marker = marker;
+        _disruption = DisruptionState.Disrupted;
+        _resetOutstanding = true;
+        _publishing = true;
+        Step(cause, publish: true);
+        _chronyPoller.Tell(ResetChrony.Instance);
+    }
+
+    private void LogIgnoredVmClockOnce()
+    {
+        if (_ignoredVmClockLogged)
+            return;
+        _ignoredVmClockLogged = true;
+        _log.Warning("VMClock messages ignored: clock disruption support is disabled");
+    }
+
+    // ---------------------------------------------------------------- PHC
+
+    private void OnPhcBoundRead(PhcBoundRead read)
+    {
+        if (_phcBoundNanoseconds is null)
+            _log.Info("PHC error bound available: {0} ns", read.ErrorBoundNanoseconds);
+        _phcBoundNanoseconds = read.ErrorBoundNanoseconds;
+    }
+
+    private void OnPhcReadFailed(PhcReadFailed failed)
+    {
+        if (_phcBoundNanoseconds is not null)
+            _log.Warning("PHC error bound unavailable ({0}); polls referenced to the PHC count as failed", failed.Reason);
+        _phcBoundNanoseconds = null;
+        _phcProblem = failed.Reason;
+    }
+
+    // ---------------------------------------------------------------- state machine and publishing
+
+    private void OnFirstPublishDeadline()
+    {
+        if (_publishing)
+            return;
+        _log.Info("publishing after {0} ms without all inputs (chrony seen: {1}, VMClock seen: {2})",
+            (_settings.ChronyTimeout + _settings.ChronyPollInterval).TotalMilliseconds, _sawChronyInput, _sawVmClockInput);
+        _publishing = true;
+        Publish();
+    }
+
+    /// <summary>Runs the state machine on the current inputs; publishes if asked, on a change, or on the first
+    /// moment that all inputs are there.</summary>
+    private void Step(string trigger, bool publish)
+    {
+        var disruption = EffectiveDisruption;
+        var next = ClockStatusTransitions.Next(_status, _chrony, disruption, _disruptionSupport);
+        var changed = next != _status;
+        if (changed)
+        {
+            var cause = $"{trigger}; chrony {_chrony}, disruption {disruption}, marker {_marker?.ToString() ?? "none"}";
+            _log.Info("Clock status {0} -> {1} ({2})", _status, next, cause);
+            Context.System.EventStream.Publish(new ClockStatusChanged(_status, next, cause));
+            _status = next;
+        }
+
+        var becameReady = !_publishing && _sawChronyInput && (_sawVmClockInput || !_disruptionSupport);
+        if (becameReady)
+            _publishing = true;
+        if (_publishing && (publish || changed || becameReady))
+            Publish();
+    }
+
+    private void Publish()
+    {
+        Timers.Cancel(FirstPublishTimerKey);
+        var (asOf, bound) = _lastGood ?? (default(Timespec), 0L);
+        var record = new ClockErrorBound(
+            AsOf: asOf,
+            VoidAfter: asOf.AddNanoseconds(ToNanoseconds(_settings.VoidAfter)),
+            BoundNanoseconds: bound,
+            DisruptionMarker: _marker ?? 0,
+            MaxDriftPpb: _settings.MaxDriftPpb,
+            Status: _status,
+            ClockDisruptionSupportEnabled: _disruptionSupport);
+        _segmentWriter.Tell(new PublishBound(record));
+    }
+
+    /// <summary>One TimeSpan tick is 100 ns.</summary>
+    private static long ToNanoseconds(TimeSpan span) => span.Ticks * 100;
+
+    private sealed class CheckChronySilence
+    {
+        public static readonly CheckChronySilence Instance = new();
+        private CheckChronySilence() { }
+    }
+
+    private sealed class FirstPublishDeadline
+    {
+        public static readonly FirstPublishDeadline Instance = new();
+        private FirstPublishDeadline() { }
+    }
+}

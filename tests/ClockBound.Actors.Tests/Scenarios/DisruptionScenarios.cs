@@ -1,0 +1,196 @@
+using Akka.Actor;
+using ClockBound.Io.Chrony;
+using ClockBound.Io.Segment;
+using Xunit.Abstractions;
+
+namespace ClockBound.Actors.Tests.Scenarios;
+
+/// <summary>daemon-behaviour.md, "Disruption handling": the VMClock marker, SIGUSR1/SIGUSR2, and support disabled.</summary>
+public sealed class DisruptionScenarios(ITestOutputHelper output) : ClockStatusActorSpec(output)
+{
+    [Fact]
+    public void The_first_marker_must_be_adopted_without_a_disruption()
+    {
+        var actor = StartClockStatus();
+
+        actor.Tell(new VmClockObserved(42));
+        actor.Tell(Tracked());
+
+        Assert.Equal(42UL, ExpectPublished(ClockStatus.Synchronized).DisruptionMarker);
+        Poller.ExpectNoMsg(Quiet);
+    }
+
+    [Fact]
+    public void A_new_marker_must_publish_Disrupted_before_chronyd_is_reset_then_recover_through_Unknown()
+    {
+        // One probe in both roles: the order of its messages is the order the actor sent them.
+        var peers = CreateTestProbe("peers");
+        var actor = StartSynchronized(marker: 7, writer: peers, poller: peers);
+
+        actor.Tell(new VmClockObserved(8));
+        var disrupted = peers.ExpectMsg<PublishBound>().Bound;
+        Assert.Equal((ClockStatus.Disrupted, 8UL), (disrupted.Status, disrupted.DisruptionMarker));
+        peers.ExpectMsg<ResetChrony>();
+
+        // Until the reset completes, good chrony data and a stable marker do not end the disruption.
+        Clock.Advance(TimeSpan.FromMilliseconds(100));
+        actor.Tell(Tracked());
+        ExpectPublished(ClockStatus.Disrupted, peers);
+        actor.Tell(new VmClockObserved(8));
+        peers.ExpectNoMsg(Quiet);
+
+        actor.Tell(ChronyResetCompleted.Instance);
+        Assert.Equal(8UL, ExpectPublished(ClockStatus.Unknown, peers).DisruptionMarker);
+
+        Clock.Advance(TimeSpan.FromMilliseconds(100));
+        actor.Tell(Tracked());
+        ExpectPublished(ClockStatus.Unknown, peers);
+
+        actor.Tell(new VmClockObserved(8));
+        var recovered = ExpectPublished(ClockStatus.Synchronized, peers);
+        Assert.Equal(GoodRecord(Clock.Now(), Tracking.BoundNanoseconds, 8, ClockStatus.Synchronized), recovered);
+        peers.ExpectNoMsg(Quiet);
+    }
+
+    [Fact]
+    public void A_second_disruption_during_the_reset_must_be_published_and_ask_for_another_reset()
+    {
+        var actor = StartSynchronized(marker: 7);
+        actor.Tell(new VmClockObserved(8));
+        ExpectPublished(ClockStatus.Disrupted);
+        Poller.ExpectMsg<ResetChrony>();
+
+        actor.Tell(new VmClockObserved(9));
+        Assert.Equal(9UL, ExpectPublished(ClockStatus.Disrupted).DisruptionMarker);
+        Poller.ExpectMsg<ResetChrony>();
+    }
+
+    [Fact]
+    public void An_unreadable_VMClock_during_the_reset_must_keep_Disrupted()
+    {
+        var actor = StartSynchronized(marker: 7);
+        actor.Tell(new VmClockObserved(8));
+        ExpectPublished(ClockStatus.Disrupted);
+
+        actor.Tell(new VmClockUnavailable("seq_count kept changing"));
+        actor.Tell(Tracked());
+        ExpectPublished(ClockStatus.Disrupted);
+
+        actor.Tell(ChronyResetCompleted.Instance);
+        ExpectPublished(ClockStatus.Unknown);
+    }
+
+    [Fact]
+    public void A_reset_completion_without_a_disruption_must_change_nothing()
+    {
+        var actor = StartSynchronized();
+
+        actor.Tell(ChronyResetCompleted.Instance);
+        actor.Tell(new VmClockObserved(7));
+
+        Writer.ExpectNoMsg(Quiet);
+    }
+
+    [Fact]
+    public void SIGUSR1_must_hold_Disrupted_until_SIGUSR2_which_resets_chronyd_and_recovers()
+    {
+        var actor = StartSynchronized(marker: 7);
+
+        actor.Tell(new ForcedDisruption(true));
+        Assert.Equal(7UL, ExpectPublished(ClockStatus.Disrupted).DisruptionMarker);
+        Poller.ExpectNoMsg(Quiet);
+
+        Clock.Advance(TimeSpan.FromMilliseconds(100));
+        actor.Tell(Tracked());
+        ExpectPublished(ClockStatus.Disrupted);
+        actor.Tell(new VmClockObserved(7));
+        Writer.ExpectNoMsg(Quiet);
+
+        actor.Tell(new ForcedDisruption(false));
+        Poller.ExpectMsg<ResetChrony>();
+        ExpectPublished(ClockStatus.Disrupted);
+
+        actor.Tell(ChronyResetCompleted.Instance);
+        ExpectPublished(ClockStatus.Unknown);
+
+        Clock.Advance(TimeSpan.FromMilliseconds(100));
+        actor.Tell(Tracked());
+        ExpectPublished(ClockStatus.Unknown);
+        actor.Tell(new VmClockObserved(7));
+        Assert.Equal(Clock.Now(), ExpectPublished(ClockStatus.Synchronized).AsOf);
+    }
+
+    [Fact]
+    public void A_repeated_SIGUSR1_must_only_log()
+    {
+        var actor = StartSynchronized();
+        actor.Tell(new ForcedDisruption(true));
+        ExpectPublished(ClockStatus.Disrupted);
+
+        EventFilter.Info(contains: "already on").ExpectOne(() => actor.Tell(new ForcedDisruption(true)));
+        Writer.ExpectNoMsg(Quiet);
+        Poller.ExpectNoMsg(Quiet);
+
+        // Still forced: good chrony data keeps it Disrupted.
+        actor.Tell(Tracked());
+        ExpectPublished(ClockStatus.Disrupted);
+    }
+
+    [Fact]
+    public void SIGUSR2_without_SIGUSR1_must_only_log()
+    {
+        var actor = StartSynchronized();
+
+        EventFilter.Info(contains: "already off").ExpectOne(() => actor.Tell(new ForcedDisruption(false)));
+        Writer.ExpectNoMsg(Quiet);
+        Poller.ExpectNoMsg(Quiet);
+    }
+
+    [Fact]
+    public void SIGUSR1_before_any_other_input_must_publish_Disrupted_at_once()
+    {
+        var actor = StartClockStatus();
+
+        actor.Tell(new ForcedDisruption(true));
+
+        ExpectPublished(ClockStatus.Disrupted);
+    }
+
+    [Fact]
+    public void An_unreadable_VMClock_must_make_the_status_Unknown_until_the_marker_is_read_again()
+    {
+        var actor = StartSynchronized(marker: 7);
+
+        actor.Tell(new VmClockUnavailable("seq_count kept changing"));
+        Assert.Equal(7UL, ExpectPublished(ClockStatus.Unknown).DisruptionMarker);
+
+        actor.Tell(new VmClockObserved(7));
+        ExpectPublished(ClockStatus.Synchronized);
+        Poller.ExpectNoMsg(Quiet);
+    }
+
+    [Fact]
+    public void With_disruption_support_disabled_VMClock_and_signals_must_be_ignored()
+    {
+        var settings = new ClockBoundSettings { ClockDisruptionSupportEnabled = false };
+        var actor = StartClockStatus(settings);
+
+        // No VMClock to wait for: the first chrony input is published.
+        var asOf = Clock.Now();
+        actor.Tell(Tracked());
+        Assert.Equal(GoodRecord(asOf, Tracking.BoundNanoseconds, 0, ClockStatus.Synchronized) with { ClockDisruptionSupportEnabled = false },
+            ExpectPublished(ClockStatus.Synchronized));
+
+        EventFilter.Warning(contains: "SIGUSR1 ignored").ExpectOne(() => actor.Tell(new ForcedDisruption(true)));
+        EventFilter.Warning(contains: "SIGUSR2 ignored").ExpectOne(() => actor.Tell(new ForcedDisruption(false)));
+        actor.Tell(new VmClockObserved(9));
+        actor.Tell(new VmClockUnavailable("no device"));
+        Writer.ExpectNoMsg(Quiet);
+        Poller.ExpectNoMsg(Quiet);
+
+        Clock.Advance(TimeSpan.FromMilliseconds(100));
+        actor.Tell(Tracked(Tracking.Reply(LeapStatus.Unsynchronised)));
+        var freeRunning = ExpectPublished(ClockStatus.FreeRunning);
+        Assert.Equal((asOf, 0UL, false), (freeRunning.AsOf, freeRunning.DisruptionMarker, freeRunning.ClockDisruptionSupportEnabled));
+    }
+}
