@@ -1,0 +1,3 @@
+using ClockBound.Demo;
+
+return await DemoRunner.RunAsync(args);
