@@ -68,6 +68,24 @@ public sealed class VmClockWatcherActorTests : TestKit
     }
 
     [Fact]
+    public void Watcher_must_report_a_truncated_file_as_unavailable_and_recover_after_its_restart()
+    {
+        WriteVmClock(seqCount: 2, marker: 1);
+        var clockStatus = CreateTestProbe();
+        var settings = Settings;
+        Sys.ActorOf(Supervision.WithBackoff(VmClockWatcherActor.Props(settings, clockStatus), "vmclock-watcher", settings));
+        clockStatus.ExpectMsg(new VmClockObserved(1), Patience);
+
+        File.WriteAllBytes(settings.VmClockPath, new byte[16]); // truncated under the mapping
+
+        var unavailable = (VmClockUnavailable)clockStatus.FishForMessage(m => m is VmClockUnavailable, Patience);
+        Assert.Contains(settings.VmClockPath, unavailable.Reason);
+
+        WriteVmClock(seqCount: 2, marker: 9);
+        clockStatus.FishForMessage(m => m.Equals(new VmClockObserved(9)), Patience);
+    }
+
+    [Fact]
     public void Watcher_must_be_retried_under_supervision_until_the_device_can_be_opened()
     {
         var clockStatus = CreateTestProbe();
