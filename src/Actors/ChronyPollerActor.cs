@@ -68,8 +68,16 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
     protected override void PreStart()
     {
         _client = TryConnect(out var failure);
-        if (_client is null) ReportPollFailure(failure!);
-        Self.Tell(Poll.Instance);
+        if (_client is not null)
+        {
+            Self.Tell(Poll.Instance);
+            return;
+        }
+
+        // No chronyd yet (or no permission): report it, and connect again at the next poll.
+        _pollStartedAt = Stopwatch.GetTimestamp();
+        ReportPollFailure(failure!);
+        ScheduleNextPoll();
     }
 
     protected override void PostStop()

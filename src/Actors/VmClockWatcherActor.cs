@@ -62,7 +62,9 @@ public sealed class VmClockWatcherActor : ReceiveActor
 
     private void OnReadFailed(ReadFailed m)
     {
-        _clockStatus.Tell(new VmClockUnavailable($"VMClock {_settings.VmClockPath}: {m.Cause.Message}"));
+        // The reader's messages name the device; anything else gets the path added.
+        var reason = m.Cause is VmClockException ? m.Cause.Message : $"VMClock {_settings.VmClockPath}: {m.Cause.Message}";
+        _clockStatus.Tell(new VmClockUnavailable(reason));
         // Fail with the original exception (its message names the path): the supervisor logs it and restarts the watcher.
         ExceptionDispatchInfo.Throw(m.Cause);
     }
@@ -76,24 +78,14 @@ public sealed class VmClockWatcherActor : ReceiveActor
         VmClockReader reader, IActorRef self, TimeSpan pollInterval, TimeSpan heartbeat, CancellationToken token)
     {
         using var _ = reader;
-        using var timer = new PeriodicTimer(pollInterval);
-        ulong? lastSent = null;
-        long lastSentAt = 0;
         try
         {
+            using var timer = new PeriodicTimer(pollInterval);
+            ulong? lastSent = null;
+            long lastSentAt = 0;
             do
             {
-                ulong marker;
-                try
-                {
-                    marker = reader.Read().DisruptionMarker;
-                }
-                catch (Exception ex)
-                {
-                    self.Tell(new ReadFailed(ex));
-                    return;
-                }
-
+                var marker = reader.Read().DisruptionMarker;
                 if (marker != lastSent || Stopwatch.GetElapsedTime(lastSentAt) >= heartbeat)
                 {
                     self.Tell(new MarkerRead(marker));
@@ -103,9 +95,13 @@ public sealed class VmClockWatcherActor : ReceiveActor
             }
             while (await timer.WaitForNextTickAsync(token).ConfigureAwait(false));
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
         {
             // PostStop: the actor is gone.
+        }
+        catch (Exception ex)
+        {
+            self.Tell(new ReadFailed(ex));
         }
     }
 
