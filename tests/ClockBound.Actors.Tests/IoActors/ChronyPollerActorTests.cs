@@ -30,7 +30,8 @@ public sealed class ChronyPollerActorTests : TestKit
     [Fact]
     public void Poller_must_report_tracking_with_as_of_read_before_the_request()
     {
-        using var chronyd = new FakeChronyd(Settings.ChronySocketPath);
+        // The reply takes longer than CLOCK_MONOTONIC_COARSE's tick (1-10 ms): an as_of read after the reply would show.
+        using var chronyd = new FakeChronyd(Settings.ChronySocketPath, replyDelay: TimeSpan.FromMilliseconds(30));
         var clockStatus = CreateTestProbe();
 
         Sys.ActorOf(ChronyPollerActor.Props(Settings, clockStatus));
