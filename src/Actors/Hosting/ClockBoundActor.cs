@@ -1,12 +1,12 @@
 using Akka.Actor;
 using Akka.Event;
-using Akka.Hosting;
 
 namespace ClockBound.Actors.Hosting;
 
 /// <summary>
 /// The root of the daemon's actors (<c>/user/clockbound</c>): creates the others in dependency order, hands each its
-/// peers, registers them in the <see cref="IActorRegistry"/>, and supervises them.
+/// peers, and supervises them. It reports the children's refs once, through the optional <see cref="TaskCompletionSource{T}"/>
+/// of its Props, so that the hosting layer can register them before the host has started (see <see cref="ClockBoundActorsExtensions"/>).
 /// </summary>
 /// <remarks>
 /// <para>The clock-status actor and the chrony poller need each other (tracking results flow one way, <see cref="ResetChrony"/>
@@ -28,57 +28,50 @@ public sealed class ClockBoundActor : ReceiveActor
     private static readonly TimeSpan RestartWindow = TimeSpan.FromMinutes(1);
 
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private readonly IActorRegistry? _registry;
     private readonly IActorRef _chronyPoller;
 
-    public ClockBoundActor(ClockBoundSettings settings, Action? onReopenLogs, IActorRegistry? registry)
+    public ClockBoundActor(ClockBoundSettings settings, Action? onReopenLogs, TaskCompletionSource<ClockBoundActorRefs>? created)
     {
-        _registry = registry;
-
-        var segmentWriter = Start<SegmentWriterActorKey>(
-            Supervision.WithBackoff(SegmentWriterActor.Props(settings.ShmPath), "segment-writer", settings), "segment-writer");
-        var clockStatus = Start<ClockStatusActorKey>(
-            ClockStatusActor.Props(settings, segmentWriter, chronyPoller: Self), "clock-status");
-        Context.Watch(segmentWriter);
-        Context.Watch(clockStatus);
-
-        _chronyPoller = StartSupervised<ChronyPollerActorKey>(
-            ChronyPollerActor.Props(settings, clockStatus), "chrony-poller", settings);
-        if (settings.ClockDisruptionSupportEnabled)
+        try
         {
-            StartSupervised<VmClockWatcherActorKey>(
-                VmClockWatcherActor.Props(settings, clockStatus), "vmclock-watcher", settings);
-        }
+            var segmentWriter = Context.ActorOf(
+                Supervision.WithBackoff(SegmentWriterActor.Props(settings.ShmPath), "segment-writer", settings), "segment-writer");
+            var clockStatus = Context.ActorOf(ClockStatusActor.Props(settings, segmentWriter, chronyPoller: Self), "clock-status");
+            Context.Watch(segmentWriter);
+            Context.Watch(clockStatus);
 
-        if (settings.PhcInterface is not null)
+            _chronyPoller = StartSupervised(ChronyPollerActor.Props(settings, clockStatus), "chrony-poller", settings);
+            var vmClockWatcher = settings.ClockDisruptionSupportEnabled
+                ? StartSupervised(VmClockWatcherActor.Props(settings, clockStatus), "vmclock-watcher", settings)
+                : null;
+            var phcReader = settings.PhcInterface is not null
+                ? StartSupervised(PhcReaderActor.Props(settings, clockStatus), "phc-reader", settings)
+                : null;
+            var signalListener = StartSupervised(SignalListenerActor.Props(clockStatus, onReopenLogs), "signal-listener", settings);
+
+            created?.TrySetResult(new ClockBoundActorRefs(
+                segmentWriter, clockStatus, _chronyPoller, vmClockWatcher, phcReader, signalListener));
+        }
+        catch (Exception ex)
         {
-            StartSupervised<PhcReaderActorKey>(PhcReaderActor.Props(settings, clockStatus), "phc-reader", settings);
+            created?.TrySetException(ex);
+            throw;
         }
-
-        StartSupervised<SignalListenerActorKey>(
-            SignalListenerActor.Props(clockStatus, onReopenLogs), "signal-listener", settings);
 
         Receive<ResetChrony>(m => _chronyPoller.Forward(m));
         Receive<Terminated>(OnEssentialChildTerminated);
     }
 
-    /// <summary>Props of the root; <paramref name="registry"/> (optional) receives every child under its key.</summary>
-    public static Props Props(ClockBoundSettings settings, Action? onReopenLogs = null, IActorRegistry? registry = null) =>
-        Akka.Actor.Props.Create(() => new ClockBoundActor(settings, onReopenLogs, registry));
+    /// <summary>Props of the root; <paramref name="created"/> (optional) receives the children's refs once they exist.</summary>
+    public static Props Props(
+        ClockBoundSettings settings, Action? onReopenLogs = null, TaskCompletionSource<ClockBoundActorRefs>? created = null) =>
+        Akka.Actor.Props.Create(() => new ClockBoundActor(settings, onReopenLogs, created));
 
     protected override SupervisorStrategy SupervisorStrategy() =>
         new OneForOneStrategy(MaxRestarts, RestartWindow, _ => Directive.Restart);
 
-    private IActorRef StartSupervised<TKey>(Props child, string name, ClockBoundSettings settings) =>
-        Start<TKey>(Supervision.WithBackoff(child, name, settings), name);
-
-    private IActorRef Start<TKey>(Props props, string name)
-    {
-        var actor = Context.ActorOf(props, name);
-        // overwrite: a restarted root creates its children again.
-        _registry?.Register<TKey>(actor, overwrite: true);
-        return actor;
-    }
+    private static IActorRef StartSupervised(Props child, string name, ClockBoundSettings settings) =>
+        Context.ActorOf(Supervision.WithBackoff(child, name, settings), name);
 
     private void OnEssentialChildTerminated(Terminated t)
     {
@@ -86,3 +79,14 @@ public sealed class ClockBoundActor : ReceiveActor
         _ = CoordinatedShutdown.Get(Context.System).Run(CoordinatedShutdown.UnknownReason.Instance);
     }
 }
+
+/// <summary>The actors created by <see cref="ClockBoundActor"/>; the I/O actors are their back-off supervisors, which forward
+/// every message to the current child. <see cref="VmClockWatcher"/> is null with clock-disruption support disabled,
+/// <see cref="PhcReader"/> without a PHC interface.</summary>
+public sealed record ClockBoundActorRefs(
+    IActorRef SegmentWriter,
+    IActorRef ClockStatus,
+    IActorRef ChronyPoller,
+    IActorRef? VmClockWatcher,
+    IActorRef? PhcReader,
+    IActorRef SignalListener);

@@ -14,9 +14,21 @@ public static class ClockBoundActorsExtensions
     /// <param name="onReopenLogs">Run by the signal listener on SIGHUP.</param>
     public static AkkaConfigurationBuilder WithClockBoundActors(
         this AkkaConfigurationBuilder builder, ClockBoundSettings settings, Action? onReopenLogs = null) =>
-        builder.WithActors((system, registry) =>
+        builder.WithActors(async (system, registry) =>
         {
-            var root = system.ActorOf(ClockBoundActor.Props(settings, onReopenLogs, registry), ClockBoundActor.Name);
+            // The root creates its children asynchronously (actor constructors run on the dispatcher). Registering them
+            // here, before the host's start completes, means no consumer ever waits on a registration in flight
+            // (ActorRegistry.GetAsync can miss a registration that races with it).
+            var created = new TaskCompletionSource<ClockBoundActorRefs>(TaskCreationOptions.RunContinuationsAsynchronously);
+            var root = system.ActorOf(ClockBoundActor.Props(settings, onReopenLogs, created), ClockBoundActor.Name);
             registry.Register<ClockBoundActorKey>(root);
+
+            var actors = await created.Task.ConfigureAwait(false);
+            registry.Register<SegmentWriterActorKey>(actors.SegmentWriter);
+            registry.Register<ClockStatusActorKey>(actors.ClockStatus);
+            registry.Register<ChronyPollerActorKey>(actors.ChronyPoller);
+            if (actors.VmClockWatcher is { } vmClockWatcher) registry.Register<VmClockWatcherActorKey>(vmClockWatcher);
+            if (actors.PhcReader is { } phcReader) registry.Register<PhcReaderActorKey>(phcReader);
+            registry.Register<SignalListenerActorKey>(actors.SignalListener);
         });
 }

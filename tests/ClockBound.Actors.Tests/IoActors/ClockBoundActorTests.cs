@@ -1,13 +1,12 @@
 using System.Buffers.Binary;
 using Akka.Actor;
-using Akka.Hosting;
 using Akka.TestKit.Xunit2;
 using ClockBound.Actors.Hosting;
 using ClockBound.TestSupport;
 
 namespace ClockBound.Actors.Tests.IoActors;
 
-/// <summary>The root actor's wiring: which actors exist, under which names and registry keys, and the ResetChrony route.</summary>
+/// <summary>The root actor's wiring: which actors exist, under which names, and the ResetChrony route.</summary>
 public sealed class ClockBoundActorTests : TestKit
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(5);
@@ -26,19 +25,18 @@ public sealed class ClockBoundActorTests : TestKit
     };
 
     [Fact]
-    public async Task Root_must_start_the_core_actors_under_kebab_case_names_and_register_them()
+    public async Task Root_must_start_the_core_actors_under_kebab_case_names()
     {
         using var chronyd = new FakeChronyd(Settings.ChronySocketPath);
-        var registry = new ActorRegistry();
 
-        Sys.ActorOf(ClockBoundActor.Props(Settings, registry: registry), ClockBoundActor.Name);
+        var actors = await StartRoot(Settings);
 
-        Assert.Equal("/user/clockbound/segment-writer", await PathOf<SegmentWriterActorKey>(registry));
-        Assert.Equal("/user/clockbound/clock-status", await PathOf<ClockStatusActorKey>(registry));
-        Assert.Equal("/user/clockbound/chrony-poller", await PathOf<ChronyPollerActorKey>(registry));
-        Assert.Equal("/user/clockbound/signal-listener", await PathOf<SignalListenerActorKey>(registry));
-        Assert.False(registry.TryGet<VmClockWatcherActorKey>(out _), "no VMClock watcher with disruption support disabled");
-        Assert.False(registry.TryGet<PhcReaderActorKey>(out _), "no PHC reader without a PHC interface");
+        Assert.Equal("/user/clockbound/segment-writer", PathOf(actors.SegmentWriter));
+        Assert.Equal("/user/clockbound/clock-status", PathOf(actors.ClockStatus));
+        Assert.Equal("/user/clockbound/chrony-poller", PathOf(actors.ChronyPoller));
+        Assert.Equal("/user/clockbound/signal-listener", PathOf(actors.SignalListener));
+        Assert.Null(actors.VmClockWatcher); // disruption support disabled
+        Assert.Null(actors.PhcReader); // no PHC interface
     }
 
     [Fact]
@@ -46,13 +44,11 @@ public sealed class ClockBoundActorTests : TestKit
     {
         using var chronyd = new FakeChronyd(Settings.ChronySocketPath);
         WriteVmClock(Settings.VmClockPath);
-        var settings = Settings with { ClockDisruptionSupportEnabled = true, PhcInterface = "ens5", PhcReferenceId = 0x50484330 };
-        var registry = new ActorRegistry();
 
-        Sys.ActorOf(ClockBoundActor.Props(settings, registry: registry), ClockBoundActor.Name);
+        var actors = await StartRoot(Settings with { ClockDisruptionSupportEnabled = true, PhcInterface = "ens5", PhcReferenceId = 0x50484330 });
 
-        Assert.Equal("/user/clockbound/vmclock-watcher", await PathOf<VmClockWatcherActorKey>(registry));
-        Assert.Equal("/user/clockbound/phc-reader", await PathOf<PhcReaderActorKey>(registry));
+        Assert.Equal("/user/clockbound/vmclock-watcher", PathOf(actors.VmClockWatcher!));
+        Assert.Equal("/user/clockbound/phc-reader", PathOf(actors.PhcReader!));
     }
 
     [Fact]
@@ -67,12 +63,14 @@ public sealed class ClockBoundActorTests : TestKit
         Assert.True(chronyd.CountOf(FakeChronyd.ResetSources) > 0);
     }
 
-    private static async Task<string> PathOf<TKey>(ActorRegistry registry)
+    private async Task<ClockBoundActorRefs> StartRoot(ClockBoundSettings settings)
     {
-        using var timeout = new CancellationTokenSource(Patience);
-        var actor = await registry.GetAsync<TKey>(timeout.Token);
-        return actor.Path.ToStringWithoutAddress();
+        var created = new TaskCompletionSource<ClockBoundActorRefs>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Sys.ActorOf(ClockBoundActor.Props(settings, created: created), ClockBoundActor.Name);
+        return await created.Task.WaitAsync(Patience);
     }
+
+    private static string PathOf(IActorRef actor) => actor.Path.ToStringWithoutAddress();
 
     private static void WriteVmClock(string path)
     {
