@@ -65,20 +65,8 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    protected override void PreStart()
-    {
-        _client = TryConnect(out var failure);
-        if (_client is not null)
-        {
-            Self.Tell(Poll.Instance);
-            return;
-        }
-
-        // No chronyd yet (or no permission): report it, and connect again at the next poll.
-        _pollStartedAt = Stopwatch.GetTimestamp();
-        ReportPollFailure(failure!);
-        ScheduleNextPoll();
-    }
+    /// <summary>Polls at once; the first poll connects (as every poll after a failure does).</summary>
+    protected override void PreStart() => Self.Tell(Poll.Instance);
 
     protected override void PostStop()
     {
@@ -97,6 +85,7 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
             _client = TryConnect(out var failure);
             if (_client is null)
             {
+                // No chronyd (restarting, or not yet started) or no permission: report it, connect again next time.
                 ReportPollFailure(failure!);
                 ScheduleNextPoll();
                 return;
