@@ -1,0 +1,183 @@
+using System.Buffers.Binary;
+using Akka.Actor;
+using Akka.TestKit.Xunit2;
+using ClockBound.Io;
+using ClockBound.Io.Chrony;
+using ClockBound.TestSupport;
+
+namespace ClockBound.Actors.Tests.IoActors;
+
+public sealed class ChronyPollerActorTests : TestKit
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(5);
+    private const ushort StatusFailed = 1;
+
+    private readonly TempDirectory _dir = new("cbpoll");
+
+    private ClockBoundSettings Settings => new()
+    {
+        ChronySocketPath = _dir.Combine("chronyd.sock"),
+        ChronyClientSocketDirectory = _dir.Path,
+        ChronyPollInterval = TimeSpan.FromMilliseconds(20),
+        // Generous: a test machine under load must not turn a slow reply into a timeout (the timeout test sets its own).
+        ChronyTimeout = TimeSpan.FromSeconds(2),
+        ResetTries = 5,
+        ResetRetryInterval = TimeSpan.FromMilliseconds(5),
+        BurstTries = 5,
+        BurstRetryInterval = TimeSpan.FromMilliseconds(10),
+        ResetCooldown = TimeSpan.FromMilliseconds(200),
+    };
+
+    [Fact]
+    public void Poller_must_report_tracking_with_as_of_read_before_the_request()
+    {
+        // The reply takes longer than CLOCK_MONOTONIC_COARSE's tick (1-10 ms): an as_of read after the reply would show.
+        using var chronyd = new FakeChronyd(Settings.ChronySocketPath, replyDelay: TimeSpan.FromMilliseconds(30));
+        var clockStatus = CreateTestProbe();
+
+        Sys.ActorOf(ChronyPollerActor.Props(Settings, clockStatus));
+
+        var tracked = clockStatus.ExpectMsg<ChronyTracked>(Patience);
+        var realtimeAfter = Clocks.Realtime();
+        Assert.Equal(0x7F000001u, tracked.Tracking.ReferenceId);
+        Assert.Equal(9, tracked.Tracking.Stratum);
+        Assert.Equal(LeapStatus.Normal, tracked.Tracking.LeapStatus);
+        var (_, requestArrivedAt, _) = chronyd.Requests.First(r => r.Command == FakeChronyd.Tracking);
+        Assert.True(tracked.AsOf <= requestArrivedAt, $"as_of {tracked.AsOf} must be read before the request arrived ({requestArrivedAt})");
+        Assert.True(tracked.ReceivedRealtime >= chronyd.ReplySentRealtime.First(), "the realtime stamp must be read when the reply is processed");
+        Assert.True(tracked.ReceivedRealtime <= realtimeAfter);
+    }
+
+    [Fact]
+    public void Poller_must_keep_polling_at_its_period()
+    {
+        using var chronyd = new FakeChronyd(Settings.ChronySocketPath);
+        var clockStatus = CreateTestProbe();
+
+        Sys.ActorOf(ChronyPollerActor.Props(Settings, clockStatus));
+
+        var asOfs = Enumerable.Range(0, 5).Select(_ => clockStatus.ExpectMsg<ChronyTracked>(Patience).AsOf).ToList();
+        Assert.Equal(asOfs.Order(), asOfs);
+        Assert.True(chronyd.CountOf(FakeChronyd.Tracking) >= 5);
+    }
+
+    [Fact]
+    public void Poller_must_never_have_two_polls_in_flight_when_chronyd_is_slower_than_the_period()
+    {
+        // Replies take 5 poll periods: a poller that scheduled polls by the clock would pile them up.
+        using var chronyd = new FakeChronyd(Settings.ChronySocketPath, replyDelay: TimeSpan.FromMilliseconds(100));
+        var clockStatus = CreateTestProbe();
+
+        Sys.ActorOf(ChronyPollerActor.Props(Settings, clockStatus));
+
+        for (var i = 0; i < 3; i++) clockStatus.ExpectMsg<ChronyTracked>(Patience);
+        Assert.Equal(1, chronyd.MaxOutstanding);
+    }
+
+    [Fact]
+    public void Poller_must_report_a_missing_socket_and_connect_once_chronyd_is_back()
+    {
+        var clockStatus = CreateTestProbe();
+
+        Sys.ActorOf(ChronyPollerActor.Props(Settings, clockStatus));
+
+        var failed = clockStatus.ExpectMsg<ChronyPollFailed>(Patience);
+        Assert.Equal(ChronyErrorKind.SocketMissing, failed.Kind);
+        Assert.Contains(Settings.ChronySocketPath, failed.Reason);
+        Assert.True(failed.At <= Clocks.MonotonicCoarse());
+
+        using var chronyd = new FakeChronyd(Settings.ChronySocketPath); // "chronyd restarted"
+        clockStatus.FishForMessage(m => m is ChronyTracked, Patience);
+    }
+
+    [Fact]
+    public void Poller_must_report_a_poll_that_gets_no_reply_as_a_timeout_and_go_on()
+    {
+        // The first tracking request goes unanswered, the following ones are answered.
+        var settings = Settings with { ChronyTimeout = TimeSpan.FromMilliseconds(300) };
+        using var chronyd = new FakeChronyd(settings.ChronySocketPath, (command, n) => command == FakeChronyd.Tracking && n == 0 ? null : 0);
+        var clockStatus = CreateTestProbe();
+
+        Sys.ActorOf(ChronyPollerActor.Props(settings, clockStatus));
+
+        Assert.Equal(ChronyErrorKind.Timeout, clockStatus.ExpectMsg<ChronyPollFailed>(Patience).Kind);
+        clockStatus.ExpectMsg<ChronyTracked>(Patience);
+    }
+
+    [Fact]
+    public void Reset_must_retry_reset_sources_then_burst_and_report_completion()
+    {
+        // reset sources fails 3 times, then succeeds; the burst succeeds at once.
+        using var chronyd = new FakeChronyd(Settings.ChronySocketPath,
+            (command, n) => command == FakeChronyd.ResetSources && n < 3 ? StatusFailed : (ushort)0);
+        var clockStatus = CreateTestProbe();
+        var poller = Sys.ActorOf(ChronyPollerActor.Props(Settings, clockStatus));
+        clockStatus.ExpectMsg<ChronyTracked>(Patience);
+
+        poller.Tell(ResetChrony.Instance);
+
+        clockStatus.FishForMessage(m => m is ChronyResetCompleted, Patience);
+        Assert.Equal(4, chronyd.CountOf(FakeChronyd.ResetSources));
+        var burst = Assert.Single(chronyd.Requests, r => r.Command == FakeChronyd.Burst).Datagram;
+        Assert.Equal(4, BinaryPrimitives.ReadInt32BigEndian(burst.AsSpan(60))); // good samples
+        Assert.Equal(8, BinaryPrimitives.ReadInt32BigEndian(burst.AsSpan(64))); // total samples
+        var commands = chronyd.Requests.Select(r => r.Command).Where(c => c != FakeChronyd.Tracking).ToList();
+        Assert.Equal([FakeChronyd.ResetSources, FakeChronyd.ResetSources, FakeChronyd.ResetSources, FakeChronyd.ResetSources, FakeChronyd.Burst], commands);
+    }
+
+    [Fact]
+    public void Reset_must_cool_down_and_start_again_from_reset_sources_when_a_phase_exhausts_its_tries()
+    {
+        // Round 1: reset sources fails ResetTries (2) times → cool-down. Round 2: reset OK, burst fails BurstTries (2) times
+        // → cool-down. Round 3: reset OK, burst OK.
+        var settings = Settings with { ResetTries = 2, BurstTries = 2 };
+        using var chronyd = new FakeChronyd(settings.ChronySocketPath, (command, n) => command switch
+        {
+            FakeChronyd.ResetSources => n < 2 ? StatusFailed : (ushort)0,
+            FakeChronyd.Burst => n < 2 ? StatusFailed : (ushort)0,
+            _ => 0,
+        });
+        var clockStatus = CreateTestProbe();
+        var poller = Sys.ActorOf(ChronyPollerActor.Props(settings, clockStatus));
+        clockStatus.ExpectMsg<ChronyTracked>(Patience);
+
+        poller.Tell(ResetChrony.Instance);
+
+        var trackedDuringReset = 0;
+        clockStatus.FishForMessage(m =>
+        {
+            if (m is ChronyTracked) trackedDuringReset++;
+            return m is ChronyResetCompleted;
+        }, Patience);
+        var commands = chronyd.Requests.Select(r => r.Command).Where(c => c != FakeChronyd.Tracking).ToList();
+        ushort r = FakeChronyd.ResetSources, b = FakeChronyd.Burst;
+        Assert.Equal([r, r, r, b, b, r, b], commands);
+        Assert.True(trackedDuringReset > 0, "polling must go on while the reset sequence runs");
+        clockStatus.FishForMessage(m => m is ChronyTracked, Patience); // and after it
+    }
+
+    [Fact]
+    public void Reset_must_report_completion_once_when_requested_twice()
+    {
+        using var chronyd = new FakeChronyd(Settings.ChronySocketPath);
+        var clockStatus = CreateTestProbe();
+        var poller = Sys.ActorOf(ChronyPollerActor.Props(Settings, clockStatus));
+
+        poller.Tell(ResetChrony.Instance);
+        poller.Tell(ResetChrony.Instance);
+
+        clockStatus.FishForMessage(m => m is ChronyResetCompleted, Patience);
+        // The sequence takes a few ms here: a second one would complete within this window.
+        var later = clockStatus.ReceiveWhile(TimeSpan.FromMilliseconds(300), m => m);
+        Assert.Empty(later.OfType<ChronyResetCompleted>());
+        var commands = chronyd.Requests.Select(r => r.Command).Where(c => c != FakeChronyd.Tracking).ToList();
+        Assert.Equal(FakeChronyd.ResetSources, commands[0]);
+        Assert.Equal(FakeChronyd.Burst, commands[^1]);
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (disposing) _dir.Dispose();
+    }
+}

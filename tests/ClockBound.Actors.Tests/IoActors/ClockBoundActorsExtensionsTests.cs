@@ -1,0 +1,63 @@
+using Akka.Hosting;
+using ClockBound.Actors.Hosting;
+using ClockBound.TestSupport;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace ClockBound.Actors.Tests.IoActors;
+
+/// <summary>WithClockBoundActors in a real generic host, as the daemon runs it.</summary>
+public sealed class ClockBoundActorsExtensionsTests : IDisposable
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
+
+    private readonly TempDirectory _dir = new("cbhost");
+
+    [Fact]
+    public async Task WithClockBoundActors_must_start_the_root_and_register_every_actor()
+    {
+        var settings = new ClockBoundSettings
+        {
+            ShmPath = _dir.Combine("shm0"),
+            ChronySocketPath = _dir.Combine("chronyd.sock"),
+            ChronyClientSocketDirectory = _dir.Path,
+            ClockDisruptionSupportEnabled = false,
+        };
+        using var chronyd = new FakeChronyd(settings.ChronySocketPath);
+        using var host = new HostBuilder()
+            .ConfigureServices(services => services.AddAkka("clockbound", builder => builder.WithClockBoundActors(settings)))
+            .Build();
+        using var timeout = new CancellationTokenSource(Patience);
+
+        await host.StartAsync(timeout.Token);
+        try
+        {
+            // Registered by the time the host has started: no waiting on the registry.
+            var registry = host.Services.GetRequiredService<ActorRegistry>();
+            Assert.Equal("/user/clockbound", registry.Get<ClockBoundActorKey>().Path.ToStringWithoutAddress());
+            Assert.Equal("/user/clockbound/clock-status", registry.Get<ClockStatusActorKey>().Path.ToStringWithoutAddress());
+            Assert.Equal("/user/clockbound/chrony-poller", registry.Get<ChronyPollerActorKey>().Path.ToStringWithoutAddress());
+            Assert.Equal("/user/clockbound/segment-writer", registry.Get<SegmentWriterActorKey>().Path.ToStringWithoutAddress());
+            Assert.Equal("/user/clockbound/signal-listener", registry.Get<SignalListenerActorKey>().Path.ToStringWithoutAddress());
+            Assert.False(registry.TryGet<VmClockWatcherActorKey>(out _));
+            Assert.True(await EventuallyAsync(() => !chronyd.Requests.IsEmpty, timeout.Token),
+                "the chrony poller must be polling");
+        }
+        finally
+        {
+            await host.StopAsync(CancellationToken.None);
+        }
+    }
+
+    private static async Task<bool> EventuallyAsync(Func<bool> condition, CancellationToken token)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromMilliseconds(10));
+        while (!condition())
+        {
+            if (!await timer.WaitForNextTickAsync(token)) return false;
+        }
+        return true;
+    }
+
+    public void Dispose() => _dir.Dispose();
+}
