@@ -12,10 +12,13 @@ set -euo pipefail
 
 usage() {
   cat <<'EOF'
-usage: scripts/install.sh [--prefix DIR] [--destdir DIR] [--systemd-version N] [--publish-dir DIR]
+usage: scripts/install.sh [--prefix DIR] [--destdir DIR] [--systemd-version N] [--chrony-user USER]
+                          [--publish-dir DIR]
   --prefix DIR           installation prefix (default /usr/local)
   --destdir DIR          stage everything under DIR instead of / (packaging, tests)
   --systemd-version N    pick the unit for this systemd version instead of asking systemctl
+  --chrony-user USER     chronyd's user, which the daemon runs as (default: chrony, or _chrony
+                         on Debian/Ubuntu, whichever exists here)
   --publish-dir DIR      install this already published directory instead of publishing
 EOF
 }
@@ -26,12 +29,14 @@ repo=$(cd "$(dirname "$0")/.." && pwd)
 prefix=/usr/local
 destdir=""
 systemd_version=""
+chrony_user=""
 publish_dir=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --prefix) [ $# -ge 2 ] || die "--prefix needs a directory"; prefix=$2; shift 2 ;;
     --destdir) [ $# -ge 2 ] || die "--destdir needs a directory"; destdir=$2; shift 2 ;;
     --systemd-version) [ $# -ge 2 ] || die "--systemd-version needs a number"; systemd_version=$2; shift 2 ;;
+    --chrony-user) [ $# -ge 2 ] || die "--chrony-user needs a user name"; chrony_user=$2; shift 2 ;;
     --publish-dir) [ $# -ge 2 ] || die "--publish-dir needs a directory"; publish_dir=$2; shift 2 ;;
     -h|--help) usage; exit 0 ;;
     *) usage >&2; die "unknown argument '$1'" ;;
@@ -58,6 +63,19 @@ systemd_version=${systemd_version%%[!0-9]*}
 if [ "$systemd_version" -ge 235 ]; then unit_source=$repo/config/clockbound.service
 else unit_source=$repo/config/clockbound-pre235.service; fi
 
+# --- The daemon runs as chronyd's user (it binds its client socket in chronyd's socket directory).
+# The shipped units say "chrony" (Amazon Linux, RHEL); Debian and Ubuntu name it "_chrony".
+if [ -z "$chrony_user" ]; then
+  if getent passwd chrony >/dev/null 2>&1; then chrony_user=chrony
+  elif getent passwd _chrony >/dev/null 2>&1; then chrony_user=_chrony
+  else
+    chrony_user=chrony
+    echo "install: no chrony or _chrony user here: the unit runs as 'chrony' (pass --chrony-user USER to change it)" >&2
+  fi
+fi
+[[ "$chrony_user" =~ ^[A-Za-z_][A-Za-z0-9_.-]*$ ]] || die "--chrony-user: '$chrony_user' is not a user name"
+chrony_group=$(id -gn "$chrony_user" 2>/dev/null || echo "$chrony_user")
+
 # --- Publish (or take an already published directory).
 build=""
 cleanup() { [ -z "$build" ] || rm -rf "$build"; }
@@ -72,9 +90,10 @@ if [ -z "$publish_dir" ]; then
   build=$(mktemp -d "${TMPDIR:-/tmp}/clockbound-publish.XXXXXX")
   publish_dir=$build/publish
   echo "install: publishing src/Host (Release, ReadyToRun, $rid, framework-dependent)" >&2
-  # --artifacts-path keeps the build out of the source tree (its obj/ and bin/ stay as the developer left them).
+  # --artifacts-path keeps the build out of the source tree (its obj/ and bin/ stay as the developer left them);
+  # --disable-build-servers leaves no compiler or MSBuild server running after the install.
   dotnet publish "$repo/src/Host" -c Release -r "$rid" --self-contained false -p:PublishReadyToRun=true \
-    --artifacts-path "$build/artifacts" -o "$publish_dir" --nologo -v quiet >&2 \
+    --artifacts-path "$build/artifacts" -o "$publish_dir" --disable-build-servers --nologo -v quiet >&2 \
     || die "dotnet publish src/Host failed (ReadyToRun needs the runtime and crossgen2 packs from NuGet)"
 fi
 [ -x "$publish_dir/clockbound" ] || die "$publish_dir/clockbound is missing or not executable"
@@ -118,9 +137,11 @@ printf '%s\n' "$previous" | while read -r kind _ path; do
   esac
 done
 
-# --- The unit, with ExecStart pointing at this prefix.
+# --- The unit, with ExecStart pointing at this prefix and chronyd's user.
 mkdir -p "$destdir$(dirname "$unit")"
-sed "s|^ExecStart=/usr/local/bin/clockbound|ExecStart=$link|" "$unit_source" > "$destdir$unit.tmp"
+sed -e "s|^ExecStart=/usr/local/bin/clockbound|ExecStart=$link|" \
+    -e "s|^User=chrony\$|User=$chrony_user|" -e "s|^Group=chrony\$|Group=$chrony_group|" \
+    -e "s|chown chrony:chrony|chown $chrony_user:$chrony_group|" "$unit_source" > "$destdir$unit.tmp"
 chmod 0644 "$destdir$unit.tmp"
 mv "$destdir$unit.tmp" "$destdir$unit"
 
@@ -148,11 +169,11 @@ mv "$destdir$manifest.tmp" "$destdir$manifest"
 
 unit_name=$(basename "$unit_source")
 if [ -n "$destdir" ]; then
-  echo "install: staged under $destdir ($unit_name for systemd $systemd_version); nothing on this system changed"
+  echo "install: staged under $destdir ($unit_name for systemd $systemd_version, user $chrony_user); nothing on this system changed"
   exit 0
 fi
 cat <<EOF
-install: installed $link -> $libdir/clockbound, $unit ($unit_name for systemd $systemd_version), $config
+install: installed $link -> $libdir/clockbound, $unit ($unit_name for systemd $systemd_version, user $chrony_user), $config
 Remaining steps (as root):
   1. chrony: add 'maxclockerror 50' to /etc/chrony/chrony.conf (or /etc/chrony.conf), matching the
      unit's --max-drift-rate 50, then restart chronyd (systemctl restart chrony  or  chronyd).
@@ -160,5 +181,5 @@ Remaining steps (as root):
      (the unit also does it at each start).
   3. systemctl daemon-reload && systemctl enable --now clockbound
      (after an upgrade: systemctl daemon-reload && systemctl restart clockbound)
-  4. Check: clockbound status;  journalctl -u clockbound
+  4. Check: clockbound now;  journalctl -u clockbound
 EOF

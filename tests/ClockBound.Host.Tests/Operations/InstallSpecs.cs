@@ -67,14 +67,34 @@ public sealed class InstallSpecs(PublishedInstall installed) : IClassFixture<Pub
     }
 
     [Fact]
-    public async Task Install_must_pick_the_unit_for_this_machines_systemd_and_point_it_at_the_prefix()
+    public async Task Install_must_pick_the_unit_for_this_machines_systemd_and_user_of_chronyd()
     {
         var systemctl = (await ToolRun.RunAsync("systemctl", ["--version"], ScriptTimeout)).EnsureSuccess();
         int version = int.Parse(systemctl.Stdout.Split('\n')[0].Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
         string expected = version >= 235 ? "clockbound.service" : "clockbound-pre235.service";
+        var staged = await File.ReadAllLinesAsync(Path.Combine(installed.Root, UnitPath));
 
-        Assert.Equal(await File.ReadAllTextAsync(RepoPaths.Config(expected)), await File.ReadAllTextAsync(Path.Combine(installed.Root, UnitPath)));
+        // Everything but the user (which depends on the distribution) is the shipped unit.
+        Assert.Equal(WithoutUser(await File.ReadAllLinesAsync(RepoPaths.Config(expected))), WithoutUser(staged));
         Assert.Contains($"{expected} for systemd {version}", installed.Result.Stdout);
+        string user = staged.Single(l => l.StartsWith("User=", StringComparison.Ordinal))["User=".Length..];
+        (await ToolRun.RunAsync("getent", ["passwd", user], ScriptTimeout)).EnsureSuccess();
+
+        static IEnumerable<string> WithoutUser(IEnumerable<string> lines) =>
+            lines.Where(l => !l.StartsWith("User=", StringComparison.Ordinal) && !l.StartsWith("Group=", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Install_must_run_the_unit_as_the_given_chrony_user()
+    {
+        using var dir = new TempDirectory("cb-install");
+        string root = dir.Combine("root");
+        (await Install(root, "--systemd-version", "234", "--chrony-user", "_chrony")).EnsureSuccess();
+
+        var lines = await File.ReadAllLinesAsync(Path.Combine(root, UnitPath));
+        Assert.Contains("User=_chrony", lines);
+        Assert.Contains("ExecStartPre=/bin/chown _chrony:_chrony /var/run/clockbound", lines);
+        Assert.DoesNotContain(lines, l => l.Contains("chrony:chrony", StringComparison.Ordinal) || l == "User=chrony");
     }
 
     [Theory]
@@ -85,7 +105,7 @@ public sealed class InstallSpecs(PublishedInstall installed) : IClassFixture<Pub
     {
         using var dir = new TempDirectory("cb-install");
         string root = dir.Combine("root");
-        (await Install(root, "--prefix", "/opt/cb", "--systemd-version", systemdVersion)).EnsureSuccess();
+        (await Install(root, "--prefix", "/opt/cb", "--systemd-version", systemdVersion, "--chrony-user", "chrony")).EnsureSuccess();
 
         string shipped = await File.ReadAllTextAsync(RepoPaths.Config(expected));
         Assert.Contains(ShippedExecStart, shipped);

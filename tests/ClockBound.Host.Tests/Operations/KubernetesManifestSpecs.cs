@@ -72,6 +72,7 @@ public sealed class KubernetesManifestSpecs
         Assert.True(check.ExitCode == 0, $"clockbound {string.Join(' ', DaemonArgs)} --check-config exited with {check.ExitCode}: {check.Stderr}{check.Stdout}");
         Assert.Contains("/run/clockbound/shm0", check.Stdout);
         Assert.Contains("/run/chrony/chronyd.sock", check.Stdout);
+        Assert.Contains("max-drift-rate = 50", check.Stdout);
     }
 
     [Fact]
