@@ -48,6 +48,9 @@ public sealed class ClockStatusActor : ReceiveActor, IWithTimers
     private bool _forced;
     /// <summary>ResetChrony sent, ChronyResetCompleted not yet received: the disruption state stays Disrupted.</summary>
     private bool _resetOutstanding;
+    /// <summary>When chronyd's last reset completed (zero: never). A tracking reply requested before it describes
+    /// chronyd's pre-disruption state and must not end the disruption.</summary>
+    private Timespec _resetCompletedAt;
 
     // --- what gets published ---
     /// <summary>as_of and bound of the last Synchronized sample; null before the first one.</summary>
@@ -118,6 +121,12 @@ public sealed class ClockStatusActor : ReceiveActor, IWithTimers
     private void OnChronyTracked(ChronyTracked tracked)
     {
         NoteChronyInput();
+        if (_resetCompletedAt != default && tracked.AsOf <= _resetCompletedAt)
+        {
+            // Polls run concurrently with the reset: this reply was requested before chronyd dropped its old samples.
+            _log.Debug("tracking requested at {0}, before chronyd's reset completed at {1}: ignored", tracked.AsOf, _resetCompletedAt);
+            return;
+        }
         var tracking = tracked.Tracking;
 
         PhcBound? phc = null;
@@ -250,8 +259,11 @@ public sealed class ClockStatusActor : ReceiveActor, IWithTimers
             return;
         }
         _resetOutstanding = false;
-        // Recovered, but nothing is known yet: Unknown until the next stable VMClock reading.
+        _resetCompletedAt = _monotonicClock();
+        // Recovered, but nothing is known yet: Unknown until the next stable VMClock reading and, since chronyd has
+        // dropped its sources, until a tracking reply requested after the reset.
         _disruption = DisruptionState.Unknown;
+        _chrony = ChronyClockStatus.Unknown;
         _log.Info("chronyd reset and burst completed");
         Step("chronyd reset completed", publish: false);
     }

@@ -48,7 +48,7 @@ public sealed class SegmentRecorder : IDisposable
                     lock (_states) _states.Add(snapshot);
                     last = snapshot;
                 }
-                Thread.Yield();
+                Thread.SpinWait(50); // no Yield: a descheduled recorder could miss a state that lasts milliseconds
             }
         }
         catch (Exception e)

@@ -53,6 +53,30 @@ public sealed class DisruptionScenarios(ITestOutputHelper output) : ClockStatusA
     }
 
     [Fact]
+    public void After_the_reset_only_tracking_requested_after_it_may_end_the_disruption()
+    {
+        var actor = StartSynchronized(marker: 7);
+        actor.Tell(new VmClockObserved(8));
+        ExpectPublished(ClockStatus.Disrupted);
+        Poller.ExpectMsg<ResetChrony>();
+
+        // A poll sent before the reset completed answers after it, still "Synchronized" from before the disruption.
+        var staleReply = Tracked();
+        Clock.Advance(TimeSpan.FromMilliseconds(3));
+        actor.Tell(ChronyResetCompleted.Instance);
+        ExpectPublished(ClockStatus.Unknown);
+        actor.Tell(staleReply);
+        // A stable marker alone must not bring Synchronized back on chrony data from before the reset.
+        actor.Tell(new VmClockObserved(8));
+        Writer.ExpectNoMsg(Quiet);
+
+        Clock.Advance(TimeSpan.FromMilliseconds(100));
+        actor.Tell(Tracked());
+        var recovered = ExpectPublished(ClockStatus.Synchronized);
+        Assert.Equal(Clock.Now(), recovered.AsOf);
+    }
+
+    [Fact]
     public void A_second_disruption_during_the_reset_must_be_published_and_ask_for_another_reset()
     {
         var actor = StartSynchronized(marker: 7);
