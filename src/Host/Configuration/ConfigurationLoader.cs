@@ -103,6 +103,7 @@ public static class ConfigurationLoader
             JsonOutput: cli.JsonOutput || Bool(section, "json-output"),
             Verbose: cli.Verbose || Bool(section, "verbose"),
             MaxDriftRateIsDefault: driftIsDefault,
+            LogFile: NullIfEmpty(String(section, "log-file")),
             Hocon: merged);
     }
 
@@ -126,6 +127,7 @@ public static class ConfigurationLoader
             "  clock-error-bound-source = chrony",
             $"  json-output = {(config.JsonOutput ? "on" : "off")}",
             $"  verbose = {(config.Verbose ? "on" : "off")}",
+            $"  log-file = {Q(config.LogFile)}",
             $"  chrony {{ poll-interval = {D(s.ChronyPollInterval)}, timeout = {D(s.ChronyTimeout)}, restart-grace = {D(s.RestartGrace)}, stale-factor = {s.StaleFactor} }}",
             $"  chrony {{ reset-tries = {s.ResetTries}, reset-retry-interval = {D(s.ResetRetryInterval)}, burst-tries = {s.BurstTries}, burst-retry-interval = {D(s.BurstRetryInterval)} }}",
             $"  chrony {{ burst-good-samples = {s.BurstGoodSamples}, burst-total-samples = {s.BurstTotalSamples}, reset-cooldown = {D(s.ResetCooldown)} }}",

@@ -9,4 +9,5 @@ public sealed record EffectiveConfiguration(
     bool JsonOutput,
     bool Verbose,
     bool MaxDriftRateIsDefault,
+    string? LogFile,
     Config Hocon);

@@ -24,7 +24,18 @@ internal static class DaemonRunner
             return ExitCodes.Success;
         }
 
-        using var logger = LoggingSetup.Create(config.JsonOutput, config.Verbose);
+        ReopenableFileSink? logFile;
+        try
+        {
+            logFile = config.LogFile is { } path ? new ReopenableFileSink(path, LoggingSetup.Formatter(config.JsonOutput)) : null;
+        }
+        catch (StartupException e)
+        {
+            await Console.Error.WriteLineAsync($"clockbound: {e.Message}");
+            return ExitCodes.StartupFailure;
+        }
+        using var fileSink = logFile;
+        using var logger = LoggingSetup.Create(config.JsonOutput, config.Verbose, logFile);
         // Akka.Logger.Serilog writes through the static logger.
         Log.Logger = logger;
         var log = logger.ForContext("SourceContext", "clockbound");
@@ -42,7 +53,12 @@ internal static class DaemonRunner
         }
 
         using var notifier = SystemdNotifier.FromEnvironment();
-        using IHost host = Build(config, logger, notifier);
+        Action? reopenLogs = logFile is null ? null : () =>
+        {
+            logFile.Reopen();
+            log.Information("Log file {Path} reopened", config.LogFile);
+        };
+        using IHost host = Build(config, logger, notifier, reopenLogs);
         log.Information("clockbound {Version} publishing to {ShmPath} (chrony {Socket}, disruption support {Disruption}, max drift {Drift} ppb)",
             typeof(DaemonRunner).Assembly.GetName().Version, config.Settings.ShmPath, config.Settings.ChronySocketPath,
             config.Settings.ClockDisruptionSupportEnabled ? "on" : "off", config.Settings.MaxDriftPpb);
@@ -51,7 +67,7 @@ internal static class DaemonRunner
         return ExitCodes.Success;
     }
 
-    private static IHost Build(EffectiveConfiguration config, Serilog.Core.Logger logger, SystemdNotifier? notifier)
+    private static IHost Build(EffectiveConfiguration config, Serilog.Core.Logger logger, SystemdNotifier? notifier, Action? reopenLogs)
     {
         var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, Args = [] });
         builder.Logging.ClearProviders().AddSerilog(logger);
@@ -65,7 +81,7 @@ internal static class DaemonRunner
                     loggers.ClearLoggers();
                     loggers.AddLogger<SerilogLogger>();
                 })
-                .WithClockBoundActors(config.Settings);
+                .WithClockBoundActors(config.Settings, reopenLogs);
             if (notifier is not null)
                 akka.WithActors((system, _) => system.ActorOf(SystemdNotifierActor.Props(notifier), "systemd-notifier"));
         });

@@ -9,8 +9,11 @@ namespace ClockBound.Host.Logging;
 public static class LoggingSetup
 {
     public const string HumanTemplate = "{Timestamp:yyyy-MM-ddTHH:mm:ss.fffzzz} {Level:u3} {SourceContext}: {Message:lj}{NewLine}{Exception}";
+    // Serilog's plain formatter (used for the log file) takes "l" (no quotes around strings) but not "j".
+    private const string FileTemplate = "{Timestamp:yyyy-MM-ddTHH:mm:ss.fffzzz} {Level:u3} {SourceContext}: {Message:l}{NewLine}{Exception}";
 
-    public static Logger Create(bool json, bool verbose)
+    /// <summary>The daemon's logger: stdout, and <paramref name="logFile"/> when given (reopened on SIGHUP via the returned sink).</summary>
+    public static Logger Create(bool json, bool verbose, ReopenableFileSink? logFile = null)
     {
         var configuration = new LoggerConfiguration()
             .MinimumLevel.Is(verbose ? LogEventLevel.Debug : LogEventLevel.Information)
@@ -20,6 +23,13 @@ public static class LoggingSetup
         configuration = json
             ? configuration.WriteTo.Console(new CompactJsonFormatter())
             : configuration.WriteTo.Console(outputTemplate: HumanTemplate, formatProvider: System.Globalization.CultureInfo.InvariantCulture);
+        if (logFile is not null)
+            configuration = configuration.WriteTo.Sink(logFile);
         return configuration.CreateLogger();
     }
+
+    /// <summary>The line format of the chosen style, for sinks other than the console.</summary>
+    public static Serilog.Formatting.ITextFormatter Formatter(bool json) => json
+        ? new CompactJsonFormatter()
+        : new Serilog.Formatting.Display.MessageTemplateTextFormatter(FileTemplate, System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -164,6 +164,27 @@ public sealed class DaemonEndToEndSpecs(SynchronisedChronyd chrony, ITestOutputH
     }
 
     [Fact]
+    public async Task SIGHUP_must_reopen_the_log_file_after_it_was_rotated()
+    {
+        string log = _dir.Combine("log", "clockbound.log");
+        string conf = _dir.Combine("clockbound.conf");
+        await File.WriteAllTextAsync(conf, $"clockbound {{ log-file = \"{log}\" }}\n");
+        await using var daemon = StartDaemon(vmclock: null, "-c", conf);
+        await WaitStatus(daemon, RawSegment.Synchronized, Generous);
+        await daemon.WaitUntilAsync(() => File.Exists(log) && File.ReadAllText(log).Contains("Unknown -> Synchronized"), Generous,
+            "the state change in the log file");
+
+        File.Move(log, log + ".1"); // what logrotate does
+        daemon.Signal(1);           // SIGHUP
+        await daemon.WaitUntilAsync(() => File.Exists(log) && File.ReadAllText(log).Contains("reopened"), Generous,
+            "a new log file after SIGHUP");
+
+        await StopCleanly(daemon);
+        Assert.DoesNotContain("reopened", await File.ReadAllTextAsync(log + ".1"));
+        Assert.Contains("clockbound stopped", await File.ReadAllTextAsync(log));
+    }
+
+    [Fact]
     public async Task SIGTERM_must_exit_0_leaving_a_valid_segment_and_no_client_socket()
     {
         using var vmclock = VmClock();
