@@ -103,7 +103,9 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
 
     private void OnPollSucceeded(PollSucceeded m)
     {
-        _clockStatus.Tell(new ChronyTracked(m.Reply, m.AsOf, Clocks.Realtime()));
+        var tracked = new ChronyTracked(m.Reply, m.AsOf, Clocks.Realtime()) { RoundTrip = Stopwatch.GetElapsedTime(_pollStartedAt) };
+        _clockStatus.Tell(tracked);
+        Context.System.EventStream.Publish(tracked);
         _pollFailures.Success();
         ScheduleNextPoll();
     }
@@ -121,7 +123,9 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
     private void ReportPollFailure(Exception cause)
     {
         var kind = KindOf(cause);
-        _clockStatus.Tell(new ChronyPollFailed(Clocks.MonotonicCoarse(), kind, cause.Message));
+        var failed = new ChronyPollFailed(Clocks.MonotonicCoarse(), kind, cause.Message);
+        _clockStatus.Tell(failed);
+        Context.System.EventStream.Publish(failed);
         // A permission problem does not go away by itself: say so loudly (the message names the socket path).
         _pollFailures.Failure($"{kind}: {cause.Message}", kind == ChronyErrorKind.PermissionDenied ? LogLevel.ErrorLevel : LogLevel.WarningLevel);
     }
@@ -216,6 +220,7 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
         _resetClient?.Dispose();
         _resetClient = null;
         _clockStatus.Tell(ChronyResetCompleted.Instance);
+        Context.System.EventStream.Publish(ChronyResetCompleted.Instance);
     }
 
     private void OnResetStepFailed(ResetStepFailed m)

@@ -8,7 +8,11 @@ namespace ClockBound.Actors;
 
 /// <summary>Chrony poller → clock status: one tracking reply. <paramref name="AsOf"/> is CLOCK_MONOTONIC_COARSE read
 /// before the request; <paramref name="ReceivedRealtime"/> is CLOCK_REALTIME when the reply arrived (staleness rule).</summary>
-public sealed record ChronyTracked(TrackingReply Tracking, Timespec AsOf, Timespec ReceivedRealtime);
+public sealed record ChronyTracked(TrackingReply Tracking, Timespec AsOf, Timespec ReceivedRealtime)
+{
+    /// <summary>Request to reply, as the poller measured it (metrics).</summary>
+    public TimeSpan RoundTrip { get; init; }
+}
 
 /// <summary>Chrony poller → clock status: a poll failed (no socket, timeout, bad reply). <paramref name="At"/> is CLOCK_MONOTONIC_COARSE.</summary>
 public sealed record ChronyPollFailed(Timespec At, ChronyErrorKind Kind, string Reason);
@@ -42,11 +46,20 @@ public sealed class ChronyResetCompleted
     private ChronyResetCompleted() { }
 }
 
+// The poller also publishes ChronyTracked, ChronyPollFailed and ChronyResetCompleted on the event stream (metrics).
+
 /// <summary>Clock status → segment writer: publish this record.</summary>
 public sealed record PublishBound(ClockErrorBound Bound);
 
 /// <summary>Segment writer → event stream, after every successful write (the host's sd_notify READY/WATCHDOG and metrics use it).</summary>
-public sealed record SegmentWritten(ushort Generation, ClockStatus Status, Timespec WrittenAt);
+public sealed record SegmentWritten(ushort Generation, ClockStatus Status, Timespec WrittenAt)
+{
+    /// <summary>The record written.</summary>
+    public ClockErrorBound Bound { get; init; }
+}
 
 /// <summary>Clock status → event stream: the state machine moved. Logged with the inputs that caused it.</summary>
 public sealed record ClockStatusChanged(ClockStatus From, ClockStatus To, string Cause);
+
+/// <summary>An I/O actor → event stream: it was restarted by supervision (the count survives the restarts).</summary>
+public sealed record ActorRestarted(string ActorName, int RestartCount, string Cause);

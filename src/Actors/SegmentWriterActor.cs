@@ -42,6 +42,6 @@ public sealed class SegmentWriterActor : ReceiveActor
     {
         var writer = _writer ?? throw new InvalidOperationException($"segment {_shmPath} is not open");
         writer.Write(publish.Bound);
-        Context.System.EventStream.Publish(new SegmentWritten(writer.Generation, publish.Bound.Status, Clocks.MonotonicCoarse()));
+        Context.System.EventStream.Publish(new SegmentWritten(writer.Generation, publish.Bound.Status, Clocks.MonotonicCoarse()) { Bound = publish.Bound });
     }
 }

@@ -44,6 +44,9 @@ public sealed class CommandLineSpecs : IDisposable
         { "back-off bounds crossed", ["-c", "{conf}"], "clockbound.supervision.min-backoff = 20s" },
         { "burst good above total", ["-c", "{conf}"], "clockbound.chrony.burst-good-samples = 9" },
         { "unknown source in file", ["-c", "{conf}"], "clockbound.clock-error-bound-source = ntp" },
+        { "metrics on a host name", ["--metrics-listen", "localhost:9464"], null },
+        { "metrics without a port", ["--metrics-listen", "127.0.0.1"], null },
+        { "metrics on port 0", ["--metrics-listen", "127.0.0.1:0"], null },
     };
 
     private static readonly Dictionary<string, string> ExpectedCulprit = new()
@@ -78,6 +81,9 @@ public sealed class CommandLineSpecs : IDisposable
         ["back-off bounds crossed"] = "clockbound.supervision.min-backoff",
         ["burst good above total"] = "clockbound.chrony.burst-good-samples",
         ["unknown source in file"] = "ntp",
+        ["metrics on a host name"] = "localhost:9464",
+        ["metrics without a port"] = "--metrics-listen",
+        ["metrics on port 0"] = "127.0.0.1:0",
     };
 
     [Theory]

@@ -46,6 +46,11 @@ internal static class DaemonCommand
     {
         Description = "Load and validate the configuration, print it and exit (0 valid, 2 invalid); touches nothing",
     };
+    private static readonly Option<string?> MetricsListen = new("--metrics-listen")
+    {
+        Description = "Serve Prometheus metrics on http://ADDRESS:PORT/metrics (e.g. 127.0.0.1:9464); default: no port opened",
+        HelpName = "ADDRESS:PORT",
+    };
     private static readonly Option<bool> Verbose = new("--verbose", "-v") { Description = "Debug-level logs" };
 
     public static RootCommand Create()
@@ -54,7 +59,7 @@ internal static class DaemonCommand
         foreach (Option option in new Option[]
                  {
                      MaxDriftRate, JsonOutput, DisableDisruption, PhcRefId, PhcInterface, Source, ConfigFile, CommonOptions.ShmPath,
-                     ChronySocket, CommonOptions.VmClockPath, SysfsRoot, CheckConfig, Verbose,
+                     ChronySocket, CommonOptions.VmClockPath, SysfsRoot, CheckConfig, Verbose, MetricsListen,
                  })
         {
             root.Options.Add(option);
@@ -75,6 +80,7 @@ internal static class DaemonCommand
                 VmClockPath = parse.GetValue(CommonOptions.VmClockPath),
                 SysfsRoot = parse.GetValue(SysfsRoot),
                 Verbose = parse.GetValue(Verbose),
+                MetricsListen = parse.GetValue(MetricsListen),
             };
             return Daemon.DaemonRunner.RunAsync(overrides, parse.GetValue(CheckConfig), parse.InvocationConfiguration.Output, cancellationToken);
         });

@@ -15,4 +15,5 @@ public sealed record CommandLineOverrides
     public string? VmClockPath { get; init; }
     public string? SysfsRoot { get; init; }
     public bool Verbose { get; init; }
+    public string? MetricsListen { get; init; }
 }

@@ -104,6 +104,8 @@ public static class ConfigurationLoader
             Verbose: cli.Verbose || Bool(section, "verbose"),
             MaxDriftRateIsDefault: driftIsDefault,
             LogFile: NullIfEmpty(String(section, "log-file")),
+            MetricsListen: ParseListen(cli.MetricsListen ?? String(section, "metrics-listen"),
+                cli.MetricsListen is null ? $"{Section}.metrics-listen" : "--metrics-listen"),
             Hocon: merged);
     }
 
@@ -128,6 +130,7 @@ public static class ConfigurationLoader
             $"  json-output = {(config.JsonOutput ? "on" : "off")}",
             $"  verbose = {(config.Verbose ? "on" : "off")}",
             $"  log-file = {Q(config.LogFile)}",
+            $"  metrics-listen = {Q(config.MetricsListen?.ToString())}",
             $"  chrony {{ poll-interval = {D(s.ChronyPollInterval)}, timeout = {D(s.ChronyTimeout)}, restart-grace = {D(s.RestartGrace)}, stale-factor = {s.StaleFactor} }}",
             $"  chrony {{ reset-tries = {s.ResetTries}, reset-retry-interval = {D(s.ResetRetryInterval)}, burst-tries = {s.BurstTries}, burst-retry-interval = {D(s.BurstRetryInterval)} }}",
             $"  chrony {{ burst-good-samples = {s.BurstGoodSamples}, burst-total-samples = {s.BurstTotalSamples}, reset-cooldown = {D(s.ResetCooldown)} }}",
@@ -222,6 +225,16 @@ public static class ConfigurationLoader
         if (value.Contains('\0'))
             throw new ConfigurationException($"{culprit}: contains a NUL character");
         return value;
+    }
+
+    /// <summary>"ADDRESS:PORT" (IPv6 in brackets) or empty for none. A host name is refused: the address bound must be explicit.</summary>
+    private static System.Net.IPEndPoint? ParseListen(string value, string culprit)
+    {
+        if (string.IsNullOrEmpty(value)) return null;
+        if (!System.Net.IPEndPoint.TryParse(value, out var endPoint) || endPoint.Port == 0 || !value.Contains(':')
+            || (endPoint.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 && !value.StartsWith('[')))
+            throw new ConfigurationException($"{culprit}: '{value}' is not ADDRESS:PORT (e.g. 127.0.0.1:9464 or [::1]:9464)");
+        return endPoint;
     }
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;

@@ -10,4 +10,5 @@ public sealed record EffectiveConfiguration(
     bool Verbose,
     bool MaxDriftRateIsDefault,
     string? LogFile,
+    System.Net.IPEndPoint? MetricsListen,
     Config Hocon);

@@ -1,6 +1,7 @@
 using Akka.Hosting;
 using Akka.Logger.Serilog;
 using ClockBound.Actors.Hosting;
+using ClockBound.Actors.Metrics;
 using ClockBound.Actors.Systemd;
 using ClockBound.Host.Configuration;
 using ClockBound.Host.Logging;
@@ -42,6 +43,11 @@ internal static class DaemonRunner
         if (config.MaxDriftRateIsDefault)
             log.Warning("--max-drift-rate not given: using the default of 1 ppm, which is likely too small for this clock; set it (e.g. 50, with chrony's maxclockerror 50)");
 
+        ClockBoundMetrics? metrics = null;
+        using var metricServer = config.MetricsListen is { } listen ? StartMetrics(listen, out metrics, log) : null;
+        if (config.MetricsListen is not null && metricServer is null)
+            return ExitCodes.StartupFailure;
+
         try
         {
             Preflight.Check(config.Settings, log);
@@ -58,7 +64,7 @@ internal static class DaemonRunner
             logFile.Reopen();
             log.Information("Log file {Path} reopened", config.LogFile);
         };
-        using IHost host = Build(config, logger, notifier, reopenLogs);
+        using IHost host = Build(config, logger, notifier, reopenLogs, metrics);
         log.Information("clockbound {Version} publishing to {ShmPath} (chrony {Socket}, disruption support {Disruption}, max drift {Drift} ppb)",
             typeof(DaemonRunner).Assembly.GetName().Version, config.Settings.ShmPath, config.Settings.ChronySocketPath,
             config.Settings.ClockDisruptionSupportEnabled ? "on" : "off", config.Settings.MaxDriftPpb);
@@ -67,7 +73,30 @@ internal static class DaemonRunner
         return ExitCodes.Success;
     }
 
-    private static IHost Build(EffectiveConfiguration config, Serilog.Core.Logger logger, SystemdNotifier? notifier, Action? reopenLogs)
+    /// <summary>Binds the metrics endpoint before anything else runs, so a taken port fails the start clearly.</summary>
+    private static Prometheus.MetricServer? StartMetrics(System.Net.IPEndPoint listen, out ClockBoundMetrics? metrics, Serilog.ILogger log)
+    {
+        var registry = Prometheus.Metrics.NewCustomRegistry();
+        metrics = new ClockBoundMetrics(registry);
+        string host = listen.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{listen.Address}]" : listen.Address.ToString();
+        var server = new Prometheus.MetricServer(host, listen.Port, "metrics/", registry);
+        try
+        {
+            server.Start();
+        }
+        catch (Exception e) when (e is System.Net.HttpListenerException or System.Net.Sockets.SocketException or InvalidOperationException)
+        {
+            log.Fatal("--metrics-listen {Listen}: cannot listen: {Reason}", listen, e.Message);
+            server.Dispose();
+            metrics = null;
+            return null;
+        }
+        log.Information("Serving metrics on http://{Listen}/metrics", listen);
+        return server;
+    }
+
+    private static IHost Build(EffectiveConfiguration config, Serilog.Core.Logger logger, SystemdNotifier? notifier, Action? reopenLogs,
+        ClockBoundMetrics? metrics)
     {
         var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, Args = [] });
         builder.Logging.ClearProviders().AddSerilog(logger);
@@ -82,6 +111,8 @@ internal static class DaemonRunner
                     loggers.AddLogger<SerilogLogger>();
                 })
                 .WithClockBoundActors(config.Settings, reopenLogs);
+            if (metrics is not null)
+                akka.WithActors((system, _) => system.ActorOf(MetricsActor.Props(metrics), "metrics"));
             if (notifier is not null)
                 akka.WithActors((system, _) => system.ActorOf(SystemdNotifierActor.Props(notifier), "systemd-notifier"));
         });

@@ -1,0 +1,48 @@
+using Prometheus;
+
+namespace ClockBound.Actors.Metrics;
+
+/// <summary>The daemon's Prometheus metrics, on a registry of their own (no process-wide default registry).</summary>
+public sealed class ClockBoundMetrics
+{
+    public ClockBoundMetrics(CollectorRegistry registry)
+    {
+        Registry = registry;
+        var f = Prometheus.Metrics.WithCustomRegistry(registry);
+        BoundNanoseconds = f.CreateGauge("clockbound_bound_nanoseconds", "Published bound on the clock error at as_of (bound_nsec of the segment)");
+        Status = f.CreateGauge("clockbound_clock_status", "Published clock status: 0 Unknown, 1 Synchronized, 2 FreeRunning, 3 Disrupted");
+        Generation = f.CreateGauge("clockbound_segment_generation", "Generation of the segment after the last write");
+        SegmentWrites = f.CreateCounter("clockbound_segment_writes_total", "Segment writes");
+        CurrentCorrection = f.CreateGauge("clockbound_chrony_current_correction_seconds", "chronyd tracking: current correction");
+        RootDelay = f.CreateGauge("clockbound_chrony_root_delay_seconds", "chronyd tracking: root delay");
+        RootDispersion = f.CreateGauge("clockbound_chrony_root_dispersion_seconds", "chronyd tracking: root dispersion");
+        Frequency = f.CreateGauge("clockbound_chrony_frequency_ppm", "chronyd tracking: frequency");
+        Skew = f.CreateGauge("clockbound_chrony_skew_ppm", "chronyd tracking: skew");
+        UpdateInterval = f.CreateGauge("clockbound_chrony_update_interval_seconds", "chronyd tracking: last update interval");
+        Reference = f.CreateGauge("clockbound_chrony_reference_info", "chronyd tracking: 1 for the current reference id and stratum", "ref_id", "stratum");
+        PollRoundTrip = f.CreateHistogram("clockbound_chrony_poll_round_trip_seconds", "Tracking request to reply",
+            new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(start: 0.00005, factor: 2, count: 16) });
+        PollFailures = f.CreateCounter("clockbound_chrony_poll_failures_total", "Failed tracking polls by kind", "kind");
+        Disruptions = f.CreateCounter("clockbound_disruptions_total", "Clock disruptions acted on (VMClock marker changes, SIGUSR1)");
+        ChronyResets = f.CreateCounter("clockbound_chrony_resets_total", "Completed chronyd reset-sources + burst sequences");
+        Restarts = f.CreateCounter("clockbound_actor_restarts_total", "Supervision restarts of the I/O actors", "actor");
+    }
+
+    public CollectorRegistry Registry { get; }
+    public Gauge BoundNanoseconds { get; }
+    public Gauge Status { get; }
+    public Gauge Generation { get; }
+    public Counter SegmentWrites { get; }
+    public Gauge CurrentCorrection { get; }
+    public Gauge RootDelay { get; }
+    public Gauge RootDispersion { get; }
+    public Gauge Frequency { get; }
+    public Gauge Skew { get; }
+    public Gauge UpdateInterval { get; }
+    public Gauge Reference { get; }
+    public Histogram PollRoundTrip { get; }
+    public Counter PollFailures { get; }
+    public Counter Disruptions { get; }
+    public Counter ChronyResets { get; }
+    public Counter Restarts { get; }
+}
