@@ -12,6 +12,7 @@ namespace ClockBound.Host.Tests.EndToEnd;
 /// The real <c>clockbound</c> process against a real sandboxed chronyd and a VMClock file; the segment is read as an
 /// existing client would (raw bytes at the spec's offsets) and through the project's reader.
 /// </summary>
+[Collection(EndToEndCollection.Name)]
 public sealed class DaemonEndToEndSpecs(SynchronisedChronyd chrony, ITestOutputHelper output)
     : IClassFixture<SynchronisedChronyd>, IDisposable
 {
@@ -112,8 +113,10 @@ public sealed class DaemonEndToEndSpecs(SynchronisedChronyd chrony, ITestOutputH
 
         using (var recorder = new SegmentRecorder(Shm))
         {
+            await daemon.WaitUntilAsync(() => recorder.States.Count > 0, Generous, "the recorder's first reading");
             ulong bumped = vmclock.BumpMarker();
-            await WaitStatus(daemon, RawSegment.Synchronized, Generous, marker: bumped);
+            await daemon.WaitUntilAsync(() => recorder.States is [.., { Status: ClockStatus.Synchronized } last] && last.DisruptionMarker == bumped,
+                Generous, "Synchronized with the new marker, as a client sees it");
             var states = recorder.States;
             output.WriteLine(recorder.Describe());
             var firstWithNewMarker = states.First(s => s.DisruptionMarker == bumped);

@@ -6,6 +6,7 @@ using ClockBound.TestSupport;
 namespace ClockBound.Host.Tests.EndToEnd;
 
 /// <summary>--metrics-listen: a running daemon's /metrics scraped over loopback and checked against its segment.</summary>
+[Collection(EndToEndCollection.Name)]
 public sealed class MetricsEndToEndSpecs(SynchronisedChronyd chrony) : IClassFixture<SynchronisedChronyd>, IDisposable
 {
     private readonly TempDirectory _dir = new("cb-metrics");

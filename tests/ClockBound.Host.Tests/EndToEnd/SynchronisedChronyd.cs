@@ -16,3 +16,11 @@ public sealed class SynchronisedChronyd : IAsyncLifetime
 
     public async Task DisposeAsync() => await Sandbox.DisposeAsync();
 }
+
+/// <summary>The end-to-end classes run alone, after the rest of this assembly: they judge a real daemon's reaction
+/// and start-up times, which a concurrent ReadyToRun publish (the install tests) would distort.</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class EndToEndCollection
+{
+    public const string Name = "end-to-end";
+}
