@@ -38,15 +38,27 @@ public sealed partial class DaemonProcess : IAsyncDisposable
 
     public static DaemonProcess Start(params string[] arguments) => Start(arguments, environment: null);
 
-    public static DaemonProcess Start(IEnumerable<string> arguments, IReadOnlyDictionary<string, string?>? environment)
+    public static DaemonProcess Start(IEnumerable<string> arguments, IReadOnlyDictionary<string, string?>? environment) =>
+        StartVia([], arguments, environment);
+
+    /// <summary>Starts the daemon through <paramref name="launcher"/>: a program with its arguments that execs the daemon
+    /// path given after them (e.g. <c>setpriv --reuid=nobody ...</c> or <c>sh -c 'umask 077; exec "$0" "$@"'</c>), so that
+    /// the PID is the daemon's. An empty launcher starts the daemon directly.</summary>
+    public static DaemonProcess StartVia(IReadOnlyList<string> launcher, IEnumerable<string> arguments,
+        IReadOnlyDictionary<string, string?>? environment = null)
     {
-        var psi = new ProcessStartInfo(RepoPaths.Daemon)
+        var psi = new ProcessStartInfo(launcher.Count > 0 ? launcher[0] : RepoPaths.Daemon)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             RedirectStandardInput = true,
             UseShellExecute = false,
         };
+        if (launcher.Count > 0)
+        {
+            foreach (var argument in launcher.Skip(1)) psi.ArgumentList.Add(argument);
+            psi.ArgumentList.Add(RepoPaths.Daemon);
+        }
         foreach (var argument in arguments) psi.ArgumentList.Add(argument);
         // A NOTIFY_SOCKET inherited from the test runner's environment must not reach the daemon.
         psi.Environment.Remove("NOTIFY_SOCKET");
@@ -55,7 +67,7 @@ public sealed partial class DaemonProcess : IAsyncDisposable
         {
             foreach (var (key, value) in environment) psi.Environment[key] = value;
         }
-        var process = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {RepoPaths.Daemon}");
+        var process = Process.Start(psi) ?? throw new InvalidOperationException($"could not start {psi.FileName}");
         return new DaemonProcess(process);
     }
 

@@ -48,7 +48,8 @@ internal static class Preflight
         }
         catch (ChronyException e) when (e.Kind == ChronyErrorKind.PermissionDenied)
         {
-            throw new StartupException($"{e.Message} (run as root or as chronyd's user, e.g. User=chrony in the unit)", e);
+            // The message already says what to do ("run as root or as chronyd's user"); add how.
+            throw new StartupException($"{e.Message} (e.g. User=chrony in the unit)", e);
         }
         catch (ChronyException e)
         {

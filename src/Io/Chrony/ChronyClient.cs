@@ -225,7 +225,7 @@ public sealed class ChronyClient : IDisposable
             SocketError.AccessDenied when culpritPath == chronySocketPath => new ChronyException(ChronyErrorKind.PermissionDenied, chronySocketPath,
                 $"no permission to use chronyd socket {chronySocketPath} as user {user}: run as root or as chronyd's user", e),
             SocketError.AccessDenied => new ChronyException(ChronyErrorKind.PermissionDenied, chronySocketPath,
-                $"no permission to create client socket {culpritPath} as user {user} (chronyd socket {chronySocketPath})", e),
+                $"no permission to create client socket {culpritPath} as user {user} (chronyd socket {chronySocketPath}): run as root or as chronyd's user", e),
             _ => new ChronyException(ChronyErrorKind.Socket, chronySocketPath,
                 $"chronyd socket {chronySocketPath}: {culpritPath}: {e.Message} ({e.SocketErrorCode})", e),
         };
