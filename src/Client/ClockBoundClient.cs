@@ -110,7 +110,7 @@ public sealed class ClockBoundClient : IDisposable
         VmClockReader vmClock = VmClock();
         try
         {
-            return vmClock.Read().DisruptionMarker == segmentMarker;
+            return vmClock.ReadDisruptionMarker() == segmentMarker;
         }
         catch (VmClockException e) when (e.Kind == VmClockErrorKind.Torn)
         {

@@ -67,9 +67,18 @@ public sealed unsafe class SegmentReader : IDisposable
     /// slightly more pessimistic bound.</remarks>
     public ClockErrorBound Snapshot()
     {
+        // Fast path (every call between two writer updates): one load of the generation, no copy.
+        ushort generation = Volatile.Read(ref *(ushort*)(_region.Pointer + SegmentHeader.GenerationOffset));
+        var last = Volatile.Read(ref _last);
+        return last is not null && last.Generation == generation ? last.Record : CopyRecord(last);
+    }
+
+    /// <summary>The seqlock copy, taken when the generation has changed since <paramref name="last"/> (or there is none).
+    /// Kept out of <see cref="Snapshot"/> so that the fast path neither zeroes the copy buffer nor sets up the retries.</summary>
+    private ClockErrorBound CopyRecord(GoodSnapshot? last)
+    {
         byte* segment = _region.Pointer;
         ushort* generation = (ushort*)(segment + SegmentHeader.GenerationOffset);
-        var last = Volatile.Read(ref _last);
         var spin = new SpinWait();
         int oddSpins = 0, tornCopies = 0;
         Span<byte> copy = stackalloc byte[ClockErrorBound.Size];
