@@ -46,7 +46,15 @@ public sealed class ClockBoundClient : IDisposable
         // Realtime first, then the coarse monotonic clock: a late monotonic read only makes the bound larger.
         Timespec realtime = Clocks.Realtime();
         Timespec monotonic = Clocks.MonotonicCoarse();
-        NowResult result = ClockBoundNow.Compute(bound, realtime, monotonic, _segment.Path);
+        return Compute(bound, realtime, monotonic);
+    }
+
+    /// <summary><see cref="Now"/> at fixed clock readings (tests compare it with the spec's reference computation).</summary>
+    internal ClockBoundTime NowAt(Timespec realtime, Timespec monotonicCoarse) => Compute(_segment.Snapshot(), realtime, monotonicCoarse);
+
+    private ClockBoundTime Compute(in ClockErrorBound bound, Timespec realtime, Timespec monotonicCoarse)
+    {
+        NowResult result = ClockBoundNow.Compute(bound, realtime, monotonicCoarse, _segment.Path);
         ClockStatus status = result.Status;
         if (bound.ClockDisruptionSupportEnabled && !MarkerMatches(bound.DisruptionMarker))
             status = ClockStatus.Unknown;
@@ -69,8 +77,9 @@ public sealed class ClockBoundClient : IDisposable
 
     /// <summary>
     /// Commit-wait: completes once the earliest possible true time has passed <paramref name="unixNanoseconds"/>, so that
-    /// every host agrees the timestamp is in the past. Throws <see cref="ClockNotUsableException"/> at once (and whenever
-    /// it re-checks) if the status is Unknown or Disrupted.
+    /// every host agrees the timestamp is in the past. Throws <see cref="ClockNotUsableException"/> at once if the status
+    /// is Unknown or Disrupted, and as soon as it becomes so while waiting (the status is re-checked at least every
+    /// 100 ms); <see cref="OperationCanceledException"/> when <paramref name="cancellationToken"/> is cancelled.
     /// </summary>
     public async Task WaitUntilAfterAsync(long unixNanoseconds, CancellationToken cancellationToken = default)
     {
@@ -80,13 +89,24 @@ public sealed class ClockBoundClient : IDisposable
             var now = UsableNow();
             long remaining = unixNanoseconds - now.EarliestNanoseconds;
             if (remaining < 0) return;
-            // Sleep for most of the remaining time (timers are coarse), then yield until it has passed.
-            if (remaining >= 2_000_000)
-                await Task.Delay(TimeSpan.FromTicks((remaining - 1_000_000) / 100), cancellationToken).ConfigureAwait(false);
+            // Sleep for most of the remaining time (timers fire up to ~1 ms late), then yield until it has passed.
+            if (remaining >= SpinBelowNanoseconds)
+                await Task.Delay(TimeSpan.FromTicks(Math.Min(remaining - TimerSlackNanoseconds, MaxSleepNanoseconds) / 100),
+                    cancellationToken).ConfigureAwait(false);
             else
                 await Task.Yield();
         }
     }
+
+    /// <summary>Below this much remaining time, yielding beats a timer that may fire a millisecond late.</summary>
+    private const long SpinBelowNanoseconds = 2_000_000;
+
+    /// <summary>How much earlier than the remaining time a sleep ends, to absorb a late timer.</summary>
+    private const long TimerSlackNanoseconds = 1_000_000;
+
+    /// <summary>The longest sleep between two status checks: the daemon's publication period, so that a disruption
+    /// published while waiting ends the wait within one update.</summary>
+    private const long MaxSleepNanoseconds = 100_000_000;
 
     /// <summary>Same as <see cref="WaitUntilAfterAsync(long, CancellationToken)"/> for a <see cref="DateTimeOffset"/>.</summary>
     public Task WaitUntilAfterAsync(DateTimeOffset timestamp, CancellationToken cancellationToken = default) =>
@@ -129,11 +149,22 @@ public sealed class ClockBoundClient : IDisposable
         }
         catch (VmClockException e)
         {
-            throw new ClockBoundException(ClockBoundErrorKind.Syscall, _vmClockPath, e.Message);
+            throw new ClockBoundException(ClockBoundErrorKind.Syscall, _vmClockPath, e.Message, Errno(e));
         }
         var winner = Interlocked.CompareExchange(ref _vmClock, opened, null);
         if (winner is null) return opened;
         opened.Dispose();
         return winner;
     }
+
+    /// <summary>The errno behind a VMClock failure, as the reference clients report it with the Syscall kind.</summary>
+    private static int Errno(VmClockException e) => e switch
+    {
+        { InnerException: SyscallException syscall } => syscall.Errno,
+        { Kind: VmClockErrorKind.Missing } => ENOENT,
+        { Kind: VmClockErrorKind.PermissionDenied } => EACCES,
+        _ => EINVAL, // a file that is not a valid VMClock device
+    };
+
+    private const int ENOENT = 2, EACCES = 13, EINVAL = 22;
 }
