@@ -9,6 +9,11 @@ public static class Program
 {
     public static void Main(string[] args)
     {
+        if (args is ["quick"])
+        {
+            Quick.Run();
+            return;
+        }
         // Short runs: a handful of iterations is plenty for a ~50 ns operation, and keeps the whole run to a few
         // minutes on a 2-core machine.
         var job = Job.Default

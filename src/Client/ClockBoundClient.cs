@@ -27,8 +27,10 @@ public sealed class ClockBoundClient : IDisposable
         _vmClockPath = vmClockPath;
     }
 
-    /// <summary>Maps the segment. Throws <see cref="ClockBoundException"/> (Kind SegmentNotInitialized for a missing or unwritten
-    /// segment, Syscall for permission problems) naming the path.</summary>
+    /// <summary>Maps the segment read-only; the VMClock device is opened later, when the segment first says disruption
+    /// support is enabled. Throws <see cref="ClockBoundException"/> naming the path: SegmentNotInitialized (missing,
+    /// bad magic, version 0, never written), SegmentVersionNotSupported (version != 2), SegmentMalformed (too short),
+    /// Syscall with <see cref="ClockBoundException.Errno"/> (open or mmap failed, e.g. permission denied).</summary>
     public static ClockBoundClient Open(string shmPath = DefaultShmPath, string vmClockPath = DefaultVmClockPath) =>
         new(SegmentReader.Open(shmPath), vmClockPath);
 
@@ -38,7 +40,9 @@ public sealed class ClockBoundClient : IDisposable
     /// <summary>
     /// The interval that contains true time now, and the clock status. When the segment says disruption support is
     /// enabled and the VMClock device's marker differs from the segment's, the status is Unknown: the daemon has not
-    /// caught up with a disruption yet.
+    /// caught up with a disruption yet. Throws <see cref="ClockBoundException"/>: SegmentMalformed (drift of 1e9 ppb or
+    /// more), CausalityBreach (as_of more than 1 µs ahead of this host's CLOCK_MONOTONIC_COARSE), Syscall (the VMClock
+    /// device is needed but cannot be opened or is not a VMClock device).
     /// </summary>
     public ClockBoundTime Now()
     {
@@ -54,11 +58,19 @@ public sealed class ClockBoundClient : IDisposable
 
     private ClockBoundTime Compute(in ClockErrorBound bound, Timespec realtime, Timespec monotonicCoarse)
     {
-        NowResult result = ClockBoundNow.Compute(bound, realtime, monotonicCoarse, _segment.Path);
-        ClockStatus status = result.Status;
+        (ClockStatus status, long boundNs) = ClockBoundNow.StatusAndBound(bound, monotonicCoarse, _segment.Path);
         if (bound.ClockDisruptionSupportEnabled && !MarkerMatches(bound.DisruptionMarker))
             status = ClockStatus.Unknown;
-        return new ClockBoundTime(result.Earliest.TotalNanoseconds, result.Latest.TotalNanoseconds, result.BoundNanoseconds, status);
+        long realtimeNs = realtime.TotalNanoseconds;
+        return new ClockBoundTime(SaturatingAdd(realtimeNs, -boundNs), SaturatingAdd(realtimeNs, boundNs), boundNs, status);
+    }
+
+    /// <summary>a + b, clamped to the range of long (a bound read from a corrupt segment can be huge).</summary>
+    private static long SaturatingAdd(long a, long b)
+    {
+        long sum = a + b;
+        // Overflow happened when both operands have the same sign and the sum's sign differs.
+        return ((a ^ sum) & (b ^ sum)) < 0 ? (a < 0 ? long.MinValue : long.MaxValue) : sum;
     }
 
     /// <summary>True when <paramref name="unixNanoseconds"/> is definitely in the past: before the earliest possible true time now.</summary>

@@ -150,13 +150,13 @@ public sealed class NowSpecs : IDisposable
     [Fact]
     public void Now_on_the_real_clocks_must_bracket_this_hosts_realtime_clock()
     {
-        _segments.Write(Segments.Fresh(ClockStatus.Synchronized, boundNs: 1_000_000));
+        _segments.Write(Segments.Fresh(ClockStatus.Synchronized, boundNs: 1_000_000, ppb: 0));
         using var client = _segments.Open();
         long before = Clocks.Realtime().TotalNanoseconds;
         var now = client.Now();
         long after = Clocks.Realtime().TotalNanoseconds;
         Assert.Equal(ClockStatus.Synchronized, now.Status);
-        Assert.InRange(now.BoundNanoseconds, 1_000_000, 1_000_000 + 15); // 15 ppm for well under a second
+        Assert.Equal(1_000_000, now.BoundNanoseconds);
         Assert.InRange(now.EarliestNanoseconds + now.BoundNanoseconds, before, after);
         Assert.Equal(now.EarliestNanoseconds + 2 * now.BoundNanoseconds, now.LatestNanoseconds);
     }

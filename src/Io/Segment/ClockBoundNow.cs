@@ -26,20 +26,23 @@ public static class ClockBoundNow
     /// Does not allocate.</summary>
     public static NowResult Compute(in ClockErrorBound bound, Timespec realtime, Timespec monotonicCoarse, string path)
     {
+        (ClockStatus status, long boundNs) = StatusAndBound(bound, monotonicCoarse, path);
+        return new NowResult(Offset(realtime, -boundNs), Offset(realtime, boundNs), boundNs, status);
+    }
+
+    /// <summary>Steps 1-4 alone: the aged status and the bound at <paramref name="monotonicCoarse"/>, for a caller that
+    /// applies the bound to realtime itself (the client works in nanoseconds). Same errors as <see cref="Compute"/>.</summary>
+    public static (ClockStatus Status, long BoundNanoseconds) StatusAndBound(in ClockErrorBound bound, Timespec monotonicCoarse, string path)
+    {
         if (bound.MaxDriftPpb >= MaxDriftPpbExclusive)
             throw new ClockBoundException(ClockBoundErrorKind.SegmentMalformed, path,
                 $"clock error bound segment {path}: max_drift_ppb {bound.MaxDriftPpb} is not below 1e9");
 
         // Raw segment fields are neither range-checked nor normalised, so the general case needs 128-bit nanoseconds;
         // timestamps within ±136 years of the clock's epoch (all real ones) cannot overflow 64 bits, which cost less.
-        long boundNs;
-        ClockStatus status;
-        if (FitsIn64Bits(monotonicCoarse) && FitsIn64Bits(bound.AsOf) && FitsIn64Bits(bound.VoidAfter))
-            (status, boundNs) = StatusAndBound<long>(bound, monotonicCoarse, path);
-        else
-            (status, boundNs) = StatusAndBound<Int128>(bound, monotonicCoarse, path);
-
-        return new NowResult(Offset(realtime, -boundNs), Offset(realtime, boundNs), boundNs, status);
+        return FitsIn64Bits(monotonicCoarse) && FitsIn64Bits(bound.AsOf) && FitsIn64Bits(bound.VoidAfter)
+            ? StatusAndBound<long>(bound, monotonicCoarse, path)
+            : StatusAndBound<Int128>(bound, monotonicCoarse, path);
     }
 
     /// <summary>Steps 2-4 in the integer type <typeparamref name="T"/>, wide enough for the nanoseconds of every timestamp.</summary>
