@@ -2,7 +2,7 @@ using BenchmarkDotNet.Attributes;
 using ClockBound.Io;
 using ClockBound.Io.Segment;
 using ClockBound.Io.VmClock;
-using Microsoft.Win32.SafeHandles;
+using ClockBound.TestSupport;
 
 namespace ClockBound.Benchmarks;
 
@@ -13,7 +13,7 @@ public class ComponentBenchmarks
     private string _directory = "";
     private SegmentWriter? _writer;
     private SegmentReader? _reader;
-    private SafeFileHandle? _memfd;
+    private SealedVmClockFile? _memfd;
     private VmClockReader? _vmClock;
     private ClockErrorBound _bound;
     private Timespec _monotonic;
@@ -29,9 +29,8 @@ public class ComponentBenchmarks
         _writer.Write(_bound);
         _reader = SegmentReader.Open(shmPath);
         _monotonic = _monotonic.AddNanoseconds(123_456_789);
-        string vmClockPath;
-        (_memfd, vmClockPath) = VmClockFiles.CreateSealedMemfd(marker: 7);
-        _vmClock = VmClockReader.Open(vmClockPath);
+        _memfd = VmClockFiles.CreateSealedMemfd(marker: 7);
+        _vmClock = VmClockReader.Open(_memfd.Path);
     }
 
     [GlobalCleanup]

@@ -2,7 +2,6 @@ using BenchmarkDotNet.Attributes;
 using ClockBound.Client;
 using ClockBound.Io;
 using ClockBound.Io.Segment;
-using Microsoft.Win32.SafeHandles;
 
 namespace ClockBound.Benchmarks;
 
@@ -27,7 +26,7 @@ public class NowBenchmarks
     private const ulong Marker = 7;
     private string _directory = "";
     private SegmentWriter? _writer;
-    private SafeFileHandle? _memfd;
+    private IDisposable? _vmClock;
     private ClockBoundClient? _client;
 
     [Params(Disruption.Off, Disruption.OnRegularFile, Disruption.OnSealedMemfd)]
@@ -40,9 +39,14 @@ public class NowBenchmarks
         string shmPath = Path.Combine(_directory, "shm0");
         string vmClockPath = Path.Combine(_directory, "vmclock0");
         if (Disruption == Disruption.OnSealedMemfd)
-            (_memfd, vmClockPath) = VmClockFiles.CreateSealedMemfd(Marker);
+        {
+            var memfd = VmClockFiles.CreateSealedMemfd(Marker);
+            (_vmClock, vmClockPath) = (memfd, memfd.Path);
+        }
         else
-            VmClockFiles.CreateRegularFile(vmClockPath, Marker);
+        {
+            _vmClock = VmClockFiles.CreateRegularFile(vmClockPath, Marker);
+        }
 
         _writer = SegmentWriter.Open(shmPath);
         Timespec mono = Clocks.MonotonicCoarse();
@@ -60,7 +64,7 @@ public class NowBenchmarks
     {
         _client?.Dispose();
         _writer?.Dispose();
-        _memfd?.Dispose();
+        _vmClock?.Dispose();
         Directory.Delete(_directory, recursive: true);
     }
 

@@ -96,4 +96,17 @@ public sealed class DisruptionMarkerSpecs : IDisposable
         Assert.NotEqual(0, e.Errno);
         Assert.Contains(_segments.VmClockPath, e.Message);
     }
+
+    [Fact]
+    public void Now_must_compare_markers_on_a_VMClock_that_cannot_shrink_like_the_device()
+    {
+        // A shrink-sealed memfd is read without the per-read length check, as the device is.
+        using var vmClock = SealedVmClockFile.Create(marker: 12);
+        _segments.Write(Segments.Fresh(ClockStatus.Synchronized, marker: 12, disruptionSupport: true));
+        using var client = ClockBoundClient.Open(_segments.ShmPath, vmClock.Path);
+        Assert.Equal(ClockStatus.Synchronized, client.Now().Status);
+
+        vmClock.SetMarker(13);
+        Assert.Equal(ClockStatus.Unknown, client.Now().Status);
+    }
 }

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 
 namespace ClockBound.Io.Segment;
 
@@ -35,8 +36,7 @@ public static class ClockBoundNow
     public static (ClockStatus Status, long BoundNanoseconds) StatusAndBound(in ClockErrorBound bound, Timespec monotonicCoarse, string path)
     {
         if (bound.MaxDriftPpb >= MaxDriftPpbExclusive)
-            throw new ClockBoundException(ClockBoundErrorKind.SegmentMalformed, path,
-                $"clock error bound segment {path}: max_drift_ppb {bound.MaxDriftPpb} is not below 1e9");
+            throw AbsurdDrift(path, bound.MaxDriftPpb);
 
         // Raw segment fields are neither range-checked nor normalised, so the general case needs 128-bit nanoseconds;
         // timestamps within ±136 years of the clock's epoch (all real ones) cannot overflow 64 bits, which cost less.
@@ -64,8 +64,7 @@ public static class ClockBoundNow
         if (T.IsNegative(elapsed))
         {
             if (-elapsed >= T.CreateTruncating(CausalityToleranceNanoseconds))
-                throw new ClockBoundException(ClockBoundErrorKind.CausalityBreach, path,
-                    $"clock error bound segment {path}: as_of {bound.AsOf} is later than CLOCK_MONOTONIC_COARSE {monotonicCoarse}");
+                throw CausalityBreach(path, bound.AsOf, monotonicCoarse);
             elapsed = T.Zero;
         }
 
@@ -78,6 +77,17 @@ public static class ClockBoundNow
         Int128 total = bound.BoundNanoseconds + Int128.CreateTruncating(elapsed) * bound.MaxDriftPpb / Timespec.NanosPerSecond;
         return (status, total > long.MaxValue ? long.MaxValue : (long)total);
     }
+
+    // The exceptions are built out of line: an interpolated message inline would give the hot path a large,
+    // zero-initialised stack frame on every call.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static ClockBoundException AbsurdDrift(string path, uint ppb) =>
+        new(ClockBoundErrorKind.SegmentMalformed, path, $"clock error bound segment {path}: max_drift_ppb {ppb} is not below 1e9");
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static ClockBoundException CausalityBreach(string path, Timespec asOf, Timespec monotonicCoarse) =>
+        new(ClockBoundErrorKind.CausalityBreach, path,
+            $"clock error bound segment {path}: as_of {asOf} is later than CLOCK_MONOTONIC_COARSE {monotonicCoarse}");
 
     /// <summary>Seconds and nanoseconds both within ±2^32: seconds × 1e9 + nanoseconds, and the sums and differences
     /// of such values taken in <see cref="StatusAndBound{T}"/>, stay far below 2^63.</summary>

@@ -103,8 +103,7 @@ public sealed unsafe class VmClockReader : IDisposable
             }
             spinner.SpinOnce(sleep1Threshold: -1); // spin, then yield; never sleep
         }
-        throw new VmClockException(VmClockErrorKind.Torn, Path,
-            $"VMClock device {Path}: no consistent snapshot after {MaxAttempts} attempts, seq_count {seq} stayed odd or kept changing (torn update)");
+        throw Torn(seq);
     }
 
     /// <summary>
@@ -128,15 +127,21 @@ public sealed unsafe class VmClockReader : IDisposable
             if ((seq & 1) == 0)
             {
                 ulong value = marker;
-                Interlocked.MemoryBarrier(); // the marker's load completes before seq_count is read again
+                // The marker's load completes before seq_count is read again: only loads need ordering here, so a
+                // read barrier suffices (free on x86, dmb ishld on arm64), unlike the full fence of a writer.
+                Volatile.ReadBarrier();
                 if (Volatile.Read(ref seqCount) == seq)
                     return value;
             }
             spinner.SpinOnce(sleep1Threshold: -1); // spin, then yield; never sleep
         }
-        throw new VmClockException(VmClockErrorKind.Torn, Path,
-            $"VMClock device {Path}: no consistent snapshot after {MaxAttempts} attempts, seq_count {seq} stayed odd or kept changing (torn update)");
+        throw Torn(seq);
     }
+
+    /// <summary>Built out of line: the interpolated message would otherwise enlarge the hot path's stack frame.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private VmClockException Torn(uint seq) => new(VmClockErrorKind.Torn, Path,
+        $"VMClock device {Path}: no consistent snapshot after {MaxAttempts} attempts, seq_count {seq} stayed odd or kept changing (torn update)");
 
     public void Dispose()
     {
