@@ -46,15 +46,15 @@ public sealed class ClockBoundClient : IDisposable
     /// </summary>
     public ClockBoundTime Now()
     {
-        ClockErrorBound bound = _segment.Snapshot();
+        ref readonly ClockErrorBound bound = ref _segment.Snapshot();
         // Realtime first, then the coarse monotonic clock: a late monotonic read only makes the bound larger.
         Timespec realtime = Clocks.Realtime();
         Timespec monotonic = Clocks.MonotonicCoarse();
-        return Compute(bound, realtime, monotonic);
+        return Compute(in bound, realtime, monotonic);
     }
 
     /// <summary><see cref="Now"/> at fixed clock readings (tests compare it with the spec's reference computation).</summary>
-    internal ClockBoundTime NowAt(Timespec realtime, Timespec monotonicCoarse) => Compute(_segment.Snapshot(), realtime, monotonicCoarse);
+    internal ClockBoundTime NowAt(Timespec realtime, Timespec monotonicCoarse) => Compute(in _segment.Snapshot(), realtime, monotonicCoarse);
 
     private ClockBoundTime Compute(in ClockErrorBound bound, Timespec realtime, Timespec monotonicCoarse)
     {
