@@ -87,6 +87,12 @@ public sealed class ClockBoundClient : IDisposable
         return unixNanoseconds > now.LatestNanoseconds;
     }
 
+    /// <summary>True when the whole 100 ns tick of <paramref name="timestamp"/> is definitely in the past.</summary>
+    public bool IsBefore(DateTimeOffset timestamp) => IsBefore(LastNanosecondOf(timestamp));
+
+    /// <summary>True when the whole 100 ns tick of <paramref name="timestamp"/> is definitely in the future.</summary>
+    public bool IsAfter(DateTimeOffset timestamp) => IsAfter(FirstNanosecondOf(timestamp));
+
     /// <summary>
     /// Commit-wait: completes once the earliest possible true time has passed <paramref name="unixNanoseconds"/>, so that
     /// every host agrees the timestamp is in the past. Throws <see cref="ClockNotUsableException"/> at once if the status
@@ -122,7 +128,13 @@ public sealed class ClockBoundClient : IDisposable
 
     /// <summary>Same as <see cref="WaitUntilAfterAsync(long, CancellationToken)"/> for a <see cref="DateTimeOffset"/>.</summary>
     public Task WaitUntilAfterAsync(DateTimeOffset timestamp, CancellationToken cancellationToken = default) =>
-        WaitUntilAfterAsync((timestamp.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) * 100 + 99, cancellationToken);
+        WaitUntilAfterAsync(LastNanosecondOf(timestamp), cancellationToken);
+
+    /// <summary>A <see cref="DateTimeOffset"/> stands for its whole 100 ns tick: these are its first and last nanosecond
+    /// since the Unix epoch.</summary>
+    internal static long FirstNanosecondOf(DateTimeOffset timestamp) => (timestamp.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) * 100;
+
+    internal static long LastNanosecondOf(DateTimeOffset timestamp) => FirstNanosecondOf(timestamp) + 99;
 
     /// <summary>Unmaps the segment and the VMClock device.</summary>
     public void Dispose()

@@ -48,6 +48,28 @@ public sealed class CommitWaitSpecs : IDisposable
         Assert.False(client.IsBefore(t));
     }
 
+    [Fact]
+    public void A_DateTimeOffset_must_stand_for_its_whole_100ns_tick()
+    {
+        var tick = DateTimeOffset.FromUnixTimeSeconds(1_700_000_000).AddTicks(5);
+        Assert.Equal(1_700_000_000_000_000_500, ClockBoundClient.FirstNanosecondOf(tick)); // what IsAfter compares
+        Assert.Equal(1_700_000_000_000_000_599, ClockBoundClient.LastNanosecondOf(tick));  // what IsBefore and the wait compare
+    }
+
+    [Fact]
+    public void IsBefore_and_IsAfter_must_accept_DateTimeOffsets()
+    {
+        _segments.Write(Segments.Fresh(ClockStatus.Synchronized, boundNs: WideBound));
+        using var client = _segments.Open();
+        DateTimeOffset now = DateTimeOffset.UtcNow;
+        Assert.True(client.IsBefore(now.AddSeconds(-20)));
+        Assert.False(client.IsAfter(now.AddSeconds(-20)));
+        Assert.False(client.IsBefore(now));
+        Assert.False(client.IsAfter(now));
+        Assert.True(client.IsAfter(now.AddSeconds(20)));
+        Assert.False(client.IsBefore(now.AddSeconds(20)));
+    }
+
     [Theory]
     [InlineData(ClockStatus.Unknown)]
     [InlineData(ClockStatus.Disrupted)]
