@@ -27,8 +27,10 @@ public sealed class ClockBoundClient : IDisposable
         _vmClockPath = vmClockPath;
     }
 
-    /// <summary>Maps the segment. Throws <see cref="ClockBoundException"/> (Kind SegmentNotInitialized for a missing or unwritten
-    /// segment, Syscall for permission problems) naming the path.</summary>
+    /// <summary>Maps the segment read-only; the VMClock device is opened later, when the segment first says disruption
+    /// support is enabled. Throws <see cref="ClockBoundException"/> naming the path: SegmentNotInitialized (missing,
+    /// bad magic, version 0, never written), SegmentVersionNotSupported (version != 2), SegmentMalformed (too short),
+    /// Syscall with <see cref="ClockBoundException.Errno"/> (open or mmap failed, e.g. permission denied).</summary>
     public static ClockBoundClient Open(string shmPath = DefaultShmPath, string vmClockPath = DefaultVmClockPath) =>
         new(SegmentReader.Open(shmPath), vmClockPath);
 
@@ -38,19 +40,37 @@ public sealed class ClockBoundClient : IDisposable
     /// <summary>
     /// The interval that contains true time now, and the clock status. When the segment says disruption support is
     /// enabled and the VMClock device's marker differs from the segment's, the status is Unknown: the daemon has not
-    /// caught up with a disruption yet.
+    /// caught up with a disruption yet. Throws <see cref="ClockBoundException"/>: SegmentMalformed (drift of 1e9 ppb or
+    /// more), CausalityBreach (as_of more than 1 µs ahead of this host's CLOCK_MONOTONIC_COARSE), Syscall (the VMClock
+    /// device is needed but cannot be opened or is not a VMClock device).
     /// </summary>
     public ClockBoundTime Now()
     {
-        ClockErrorBound bound = _segment.Snapshot();
+        ref readonly ClockErrorBound bound = ref _segment.Snapshot();
         // Realtime first, then the coarse monotonic clock: a late monotonic read only makes the bound larger.
         Timespec realtime = Clocks.Realtime();
         Timespec monotonic = Clocks.MonotonicCoarse();
-        NowResult result = ClockBoundNow.Compute(bound, realtime, monotonic, _segment.Path);
-        ClockStatus status = result.Status;
+        return Compute(in bound, realtime, monotonic);
+    }
+
+    /// <summary><see cref="Now"/> at fixed clock readings (tests compare it with the spec's reference computation).</summary>
+    internal ClockBoundTime NowAt(Timespec realtime, Timespec monotonicCoarse) => Compute(in _segment.Snapshot(), realtime, monotonicCoarse);
+
+    private ClockBoundTime Compute(in ClockErrorBound bound, Timespec realtime, Timespec monotonicCoarse)
+    {
+        (ClockStatus status, long boundNs) = ClockBoundNow.StatusAndBound(bound, monotonicCoarse, _segment.Path);
         if (bound.ClockDisruptionSupportEnabled && !MarkerMatches(bound.DisruptionMarker))
             status = ClockStatus.Unknown;
-        return new ClockBoundTime(result.Earliest.TotalNanoseconds, result.Latest.TotalNanoseconds, result.BoundNanoseconds, status);
+        long realtimeNs = realtime.TotalNanoseconds;
+        return new ClockBoundTime(SaturatingAdd(realtimeNs, -boundNs), SaturatingAdd(realtimeNs, boundNs), boundNs, status);
+    }
+
+    /// <summary>a + b, clamped to the range of long (a bound read from a corrupt segment can be huge).</summary>
+    private static long SaturatingAdd(long a, long b)
+    {
+        long sum = a + b;
+        // Overflow happened when both operands have the same sign and the sum's sign differs.
+        return ((a ^ sum) & (b ^ sum)) < 0 ? (a < 0 ? long.MinValue : long.MaxValue) : sum;
     }
 
     /// <summary>True when <paramref name="unixNanoseconds"/> is definitely in the past: before the earliest possible true time now.</summary>
@@ -67,10 +87,17 @@ public sealed class ClockBoundClient : IDisposable
         return unixNanoseconds > now.LatestNanoseconds;
     }
 
+    /// <summary>True when the whole 100 ns tick of <paramref name="timestamp"/> is definitely in the past.</summary>
+    public bool IsBefore(DateTimeOffset timestamp) => IsBefore(LastNanosecondOf(timestamp));
+
+    /// <summary>True when the whole 100 ns tick of <paramref name="timestamp"/> is definitely in the future.</summary>
+    public bool IsAfter(DateTimeOffset timestamp) => IsAfter(FirstNanosecondOf(timestamp));
+
     /// <summary>
     /// Commit-wait: completes once the earliest possible true time has passed <paramref name="unixNanoseconds"/>, so that
-    /// every host agrees the timestamp is in the past. Throws <see cref="ClockNotUsableException"/> at once (and whenever
-    /// it re-checks) if the status is Unknown or Disrupted.
+    /// every host agrees the timestamp is in the past. Throws <see cref="ClockNotUsableException"/> at once if the status
+    /// is Unknown or Disrupted, and as soon as it becomes so while waiting (the status is re-checked at least every
+    /// 100 ms); <see cref="OperationCanceledException"/> when <paramref name="cancellationToken"/> is cancelled.
     /// </summary>
     public async Task WaitUntilAfterAsync(long unixNanoseconds, CancellationToken cancellationToken = default)
     {
@@ -80,17 +107,34 @@ public sealed class ClockBoundClient : IDisposable
             var now = UsableNow();
             long remaining = unixNanoseconds - now.EarliestNanoseconds;
             if (remaining < 0) return;
-            // Sleep for most of the remaining time (timers are coarse), then yield until it has passed.
-            if (remaining >= 2_000_000)
-                await Task.Delay(TimeSpan.FromTicks((remaining - 1_000_000) / 100), cancellationToken).ConfigureAwait(false);
+            // Sleep for most of the remaining time (timers fire up to ~1 ms late), then yield until it has passed.
+            if (remaining >= SpinBelowNanoseconds)
+                await Task.Delay(TimeSpan.FromTicks(Math.Min(remaining - TimerSlackNanoseconds, MaxSleepNanoseconds) / 100),
+                    cancellationToken).ConfigureAwait(false);
             else
                 await Task.Yield();
         }
     }
 
+    /// <summary>Below this much remaining time, yielding beats a timer that may fire a millisecond late.</summary>
+    private const long SpinBelowNanoseconds = 2_000_000;
+
+    /// <summary>How much earlier than the remaining time a sleep ends, to absorb a late timer.</summary>
+    private const long TimerSlackNanoseconds = 1_000_000;
+
+    /// <summary>The longest sleep between two status checks: the daemon's publication period, so that a disruption
+    /// published while waiting ends the wait within one update.</summary>
+    private const long MaxSleepNanoseconds = 100_000_000;
+
     /// <summary>Same as <see cref="WaitUntilAfterAsync(long, CancellationToken)"/> for a <see cref="DateTimeOffset"/>.</summary>
     public Task WaitUntilAfterAsync(DateTimeOffset timestamp, CancellationToken cancellationToken = default) =>
-        WaitUntilAfterAsync((timestamp.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) * 100 + 99, cancellationToken);
+        WaitUntilAfterAsync(LastNanosecondOf(timestamp), cancellationToken);
+
+    /// <summary>A <see cref="DateTimeOffset"/> stands for its whole 100 ns tick: these are its first and last nanosecond
+    /// since the Unix epoch.</summary>
+    internal static long FirstNanosecondOf(DateTimeOffset timestamp) => (timestamp.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) * 100;
+
+    internal static long LastNanosecondOf(DateTimeOffset timestamp) => FirstNanosecondOf(timestamp) + 99;
 
     /// <summary>Unmaps the segment and the VMClock device.</summary>
     public void Dispose()
@@ -110,7 +154,7 @@ public sealed class ClockBoundClient : IDisposable
         VmClockReader vmClock = VmClock();
         try
         {
-            return vmClock.Read().DisruptionMarker == segmentMarker;
+            return vmClock.ReadDisruptionMarker() == segmentMarker;
         }
         catch (VmClockException e) when (e.Kind == VmClockErrorKind.Torn)
         {
@@ -129,11 +173,22 @@ public sealed class ClockBoundClient : IDisposable
         }
         catch (VmClockException e)
         {
-            throw new ClockBoundException(ClockBoundErrorKind.Syscall, _vmClockPath, e.Message);
+            throw new ClockBoundException(ClockBoundErrorKind.Syscall, _vmClockPath, e.Message, Errno(e));
         }
         var winner = Interlocked.CompareExchange(ref _vmClock, opened, null);
         if (winner is null) return opened;
         opened.Dispose();
         return winner;
     }
+
+    /// <summary>The errno behind a VMClock failure, as the reference clients report it with the Syscall kind.</summary>
+    private static int Errno(VmClockException e) => e switch
+    {
+        { InnerException: SyscallException syscall } => syscall.Errno,
+        { Kind: VmClockErrorKind.Missing } => ENOENT,
+        { Kind: VmClockErrorKind.PermissionDenied } => EACCES,
+        _ => EINVAL, // a file that is not a valid VMClock device
+    };
+
+    private const int ENOENT = 2, EACCES = 13, EINVAL = 22;
 }

@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
 using System.Diagnostics;
 using ClockBound.Client;
 using ClockBound.Io.Segment;
@@ -19,22 +21,33 @@ internal static class WaitsyncCommand
 
     public static Command Create()
     {
-        var timeout = new Option<double?>("--timeout") { Description = "Give up after this many seconds (exit 1); default: wait indefinitely", HelpName = "SECONDS" };
-        timeout.Validators.Add(r =>
+        var timeout = new Option<double?>("--timeout")
         {
-            if (r.GetValueOrDefault<double?>() is { } t && !(t > 0 && t < TimeSpan.MaxValue.TotalSeconds))
-                r.AddError($"--timeout: must be a positive number of seconds, got {t}");
-        });
-        var maxBound = new Option<long?>("--max-bound") { Description = "Also wait until the bound is at most this many nanoseconds", HelpName = "NANOSECONDS" };
-        maxBound.Validators.Add(r =>
+            Description = "Give up after this many seconds (exit 1); default: wait indefinitely",
+            HelpName = "SECONDS",
+            CustomParser = r => Parse<double>(r, "--timeout", "a positive number of seconds",
+                token => double.TryParse(token, NumberStyles.Float, CultureInfo.InvariantCulture, out double t) && t > 0 && t < TimeSpan.MaxValue.TotalSeconds ? t : (double?)null),
+        };
+        var maxBound = new Option<long?>("--max-bound")
         {
-            if (r.GetValueOrDefault<long?>() is { } b && b <= 0)
-                r.AddError($"--max-bound: must be a positive number of nanoseconds, got {b}");
-        });
+            Description = "Also wait until the bound is at most this many nanoseconds",
+            HelpName = "NANOSECONDS",
+            CustomParser = r => Parse<long>(r, "--max-bound", "a positive integer number of nanoseconds",
+                token => long.TryParse(token, NumberStyles.None, CultureInfo.InvariantCulture, out long b) && b > 0 ? b : (long?)null),
+        };
         var command = new Command("waitsync", "Wait until the clock is synchronised (exit 0), or time out (exit 1); 2 on a fatal error") { timeout, maxBound };
         command.SetAction((parse, cancellationToken) =>
             RunAsync(parse, parse.GetValue(timeout), parse.GetValue(maxBound), cancellationToken));
         return command;
+    }
+
+    /// <summary>Parses the option's value with <paramref name="parse"/>; a value it rejects is a one-line usage error.</summary>
+    private static T? Parse<T>(ArgumentResult result, string option, string expected, Func<string, T?> parse) where T : struct
+    {
+        string token = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+        if (parse(token) is { } value) return value;
+        result.AddError($"{option}: must be {expected}, got '{token}'");
+        return null;
     }
 
     private static async Task<int> RunAsync(ParseResult parse, double? timeoutSeconds, long? maxBound, CancellationToken cancellationToken)

@@ -1,3 +1,6 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+
 namespace ClockBound.Io.Segment;
 
 /// <summary>The result of the client-side now(): an interval that contains true time.</summary>
@@ -24,39 +27,85 @@ public static class ClockBoundNow
     /// Does not allocate.</summary>
     public static NowResult Compute(in ClockErrorBound bound, Timespec realtime, Timespec monotonicCoarse, string path)
     {
-        if (bound.MaxDriftPpb >= MaxDriftPpbExclusive)
-            throw new ClockBoundException(ClockBoundErrorKind.SegmentMalformed, path,
-                $"clock error bound segment {path}: max_drift_ppb {bound.MaxDriftPpb} is not below 1e9");
+        (ClockStatus status, long boundNs) = StatusAndBound(bound, monotonicCoarse, path);
+        return new NowResult(Offset(realtime, -boundNs), Offset(realtime, boundNs), boundNs, status);
+    }
 
-        // 128-bit nanoseconds: raw segment fields are neither range-checked nor normalised.
-        Int128 mono = Nanoseconds(monotonicCoarse);
-        Int128 asOf = Nanoseconds(bound.AsOf);
+    /// <summary>Steps 1-4 alone: the aged status and the bound at <paramref name="monotonicCoarse"/>, for a caller that
+    /// applies the bound to realtime itself (the client works in nanoseconds). Same errors as <see cref="Compute"/>.</summary>
+    public static (ClockStatus Status, long BoundNanoseconds) StatusAndBound(in ClockErrorBound bound, Timespec monotonicCoarse, string path)
+    {
+        if (bound.MaxDriftPpb >= MaxDriftPpbExclusive)
+            throw AbsurdDrift(path, bound.MaxDriftPpb);
+
+        // Raw segment fields are neither range-checked nor normalised, so the general case needs 128-bit nanoseconds;
+        // timestamps within ±136 years of the clock's epoch (all real ones) cannot overflow 64 bits, which cost less.
+        return FitsIn64Bits(monotonicCoarse) && FitsIn64Bits(bound.AsOf) && FitsIn64Bits(bound.VoidAfter)
+            ? StatusAndBound<long>(bound, monotonicCoarse, path)
+            : StatusAndBound<Int128>(bound, monotonicCoarse, path);
+    }
+
+    /// <summary>Steps 2-4 in the integer type <typeparamref name="T"/>, wide enough for the nanoseconds of every timestamp.</summary>
+    private static (ClockStatus Status, long BoundNanoseconds) StatusAndBound<T>(in ClockErrorBound bound, Timespec monotonicCoarse, string path)
+        where T : IBinaryInteger<T>
+    {
+        T mono = Nanoseconds<T>(monotonicCoarse);
+        T asOf = Nanoseconds<T>(bound.AsOf);
 
         ClockStatus status = bound.Status switch
         {
             ClockStatus.Unknown or ClockStatus.Disrupted => bound.Status,
-            ClockStatus.Synchronized or ClockStatus.FreeRunning when mono < asOf + StatusGraceNanoseconds => bound.Status,
-            ClockStatus.Synchronized or ClockStatus.FreeRunning when mono < Nanoseconds(bound.VoidAfter) => ClockStatus.FreeRunning,
+            ClockStatus.Synchronized or ClockStatus.FreeRunning when mono < asOf + T.CreateTruncating(StatusGraceNanoseconds) => bound.Status,
+            ClockStatus.Synchronized or ClockStatus.FreeRunning when mono < Nanoseconds<T>(bound.VoidAfter) => ClockStatus.FreeRunning,
             _ => ClockStatus.Unknown,
         };
 
-        Int128 elapsed = mono - asOf;
-        if (elapsed < 0)
+        T elapsed = mono - asOf;
+        if (T.IsNegative(elapsed))
         {
-            if (-elapsed >= CausalityToleranceNanoseconds)
-                throw new ClockBoundException(ClockBoundErrorKind.CausalityBreach, path,
-                    $"clock error bound segment {path}: as_of {bound.AsOf} is later than CLOCK_MONOTONIC_COARSE {monotonicCoarse}");
-            elapsed = 0;
+            if (-elapsed >= T.CreateTruncating(CausalityToleranceNanoseconds))
+                throw CausalityBreach(path, bound.AsOf, monotonicCoarse);
+            elapsed = T.Zero;
         }
 
-        // floor(elapsed_ns × ppb / 1e9), as the reference client's integer arithmetic.
-        Int128 total = bound.BoundNanoseconds + elapsed * bound.MaxDriftPpb / Timespec.NanosPerSecond;
-        long boundNs = total > long.MaxValue ? long.MaxValue : (long)total;
-
-        return new NowResult(Offset(realtime, -boundNs), Offset(realtime, boundNs), boundNs, status);
+        // bound_nsec + floor(elapsed_ns × ppb / 1e9), as the reference client's integer arithmetic, saturated.
+        if (elapsed <= T.CreateTruncating(long.MaxValue))
+        {
+            long drift = DriftNanoseconds(long.CreateTruncating(elapsed), bound.MaxDriftPpb);
+            return (status, bound.BoundNanoseconds > long.MaxValue - drift ? long.MaxValue : bound.BoundNanoseconds + drift);
+        }
+        Int128 total = bound.BoundNanoseconds + Int128.CreateTruncating(elapsed) * bound.MaxDriftPpb / Timespec.NanosPerSecond;
+        return (status, total > long.MaxValue ? long.MaxValue : (long)total);
     }
 
-    private static Int128 Nanoseconds(Timespec t) => (Int128)t.Seconds * Timespec.NanosPerSecond + t.Nanoseconds;
+    // The exceptions are built out of line: an interpolated message inline would give the hot path a large,
+    // zero-initialised stack frame on every call.
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static ClockBoundException AbsurdDrift(string path, uint ppb) =>
+        new(ClockBoundErrorKind.SegmentMalformed, path, $"clock error bound segment {path}: max_drift_ppb {ppb} is not below 1e9");
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static ClockBoundException CausalityBreach(string path, Timespec asOf, Timespec monotonicCoarse) =>
+        new(ClockBoundErrorKind.CausalityBreach, path,
+            $"clock error bound segment {path}: as_of {asOf} is later than CLOCK_MONOTONIC_COARSE {monotonicCoarse}");
+
+    /// <summary>Seconds and nanoseconds both within ±2^32: seconds × 1e9 + nanoseconds, and the sums and differences
+    /// of such values taken in <see cref="StatusAndBound{T}"/>, stay far below 2^63.</summary>
+    private static bool FitsIn64Bits(Timespec t) =>
+        (ulong)(t.Seconds + (1L << 32)) < (1UL << 33) && (ulong)(t.Nanoseconds + (1L << 32)) < (1UL << 33);
+
+    /// <summary>floor(<paramref name="elapsed"/> × <paramref name="ppb"/> / 1e9) for elapsed >= 0 and ppb &lt; 1e9 in 64 bits
+    /// (a 128-bit division costs more than the rest of <see cref="Compute"/>): with elapsed = s·1e9 + r, it equals
+    /// s·ppb + floor(r·ppb / 1e9) exactly; s &lt;= 9.3e9 so s·ppb &lt; 9.23e18, r·ppb &lt; 1e18, and their sum stays below
+    /// long.MaxValue.</summary>
+    private static long DriftNanoseconds(long elapsed, uint ppb)
+    {
+        long seconds = Math.DivRem(elapsed, Timespec.NanosPerSecond, out long rest);
+        return seconds * ppb + rest * ppb / Timespec.NanosPerSecond;
+    }
+
+    private static T Nanoseconds<T>(Timespec t) where T : IBinaryInteger<T> =>
+        T.CreateTruncating(t.Seconds) * T.CreateTruncating(Timespec.NanosPerSecond) + T.CreateTruncating(t.Nanoseconds);
 
     /// <summary><paramref name="t"/> + <paramref name="nanoseconds"/>, normalised, without overflowing for large bounds.</summary>
     private static Timespec Offset(Timespec t, long nanoseconds)

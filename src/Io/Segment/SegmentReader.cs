@@ -57,7 +57,8 @@ public sealed unsafe class SegmentReader : IDisposable
     public string Path { get; }
 
     /// <summary>
-    /// A consistent copy of the record (spec "Reader protocol"). Returns the cached snapshot without copying when the
+    /// A consistent copy of the record (spec "Reader protocol"), returned by reference to an immutable cached copy (a
+    /// caller that assigns it to a local gets its own copy). Returns the cached snapshot without copying when the
     /// generation is unchanged; no allocation then. If the generation stays odd (writer died mid-update) the last
     /// consistent snapshot is returned: it remains a valid bound and ages to Unknown at its void_after. Without one,
     /// throws <see cref="ClockBoundException"/> SegmentNotInitialized.
@@ -65,11 +66,22 @@ public sealed unsafe class SegmentReader : IDisposable
     /// <remarks>Like the reference clients, the cache is keyed by generation only: if exactly a multiple of 32767
     /// updates happen between two calls, the previous record is returned until the next update; it is still a valid,
     /// slightly more pessimistic bound.</remarks>
-    public ClockErrorBound Snapshot()
+    public ref readonly ClockErrorBound Snapshot()
+    {
+        // Fast path (every call between two writer updates): one load of the generation, no copy. The reference is to
+        // an immutable cached snapshot, so the caller need not copy the 64-byte record either.
+        ushort generation = Volatile.Read(ref *(ushort*)(_region.Pointer + SegmentHeader.GenerationOffset));
+        var last = Volatile.Read(ref _last);
+        if (last is not null && last.Generation == generation) return ref last.Record;
+        return ref CopyRecord(last).Record;
+    }
+
+    /// <summary>The seqlock copy, taken when the generation has changed since <paramref name="last"/> (or there is none).
+    /// Kept out of <see cref="Snapshot"/> so that the fast path neither zeroes the copy buffer nor sets up the retries.</summary>
+    private GoodSnapshot CopyRecord(GoodSnapshot? last)
     {
         byte* segment = _region.Pointer;
         ushort* generation = (ushort*)(segment + SegmentHeader.GenerationOffset);
-        var last = Volatile.Read(ref _last);
         var spin = new SpinWait();
         int oddSpins = 0, tornCopies = 0;
         Span<byte> copy = stackalloc byte[ClockErrorBound.Size];
@@ -78,11 +90,11 @@ public sealed unsafe class SegmentReader : IDisposable
             ushort g1 = Volatile.Read(ref *generation);
             if ((g1 & 1) != 0)
             {
-                if (++oddSpins > MaxOddGenerationSpins) return last?.Record ?? throw WriterStuck(g1);
+                if (++oddSpins > MaxOddGenerationSpins) return last ?? throw WriterStuck(g1);
                 spin.SpinOnce(sleep1Threshold: -1);
                 continue;
             }
-            if (last is not null && last.Generation == g1) return last.Record;
+            if (last is not null && last.Generation == g1) return last;
 
             new ReadOnlySpan<byte>(segment + SegmentHeader.Size, ClockErrorBound.Size).CopyTo(copy);
             // An acquire load does not keep earlier loads from moving after it: fence so the copy completes first.
@@ -92,9 +104,9 @@ public sealed unsafe class SegmentReader : IDisposable
             {
                 var snapshot = new GoodSnapshot(g1, ClockErrorBound.ReadFrom(copy));
                 Volatile.Write(ref _last, snapshot);
-                return snapshot.Record;
+                return snapshot;
             }
-            if (++tornCopies > MaxTornCopies) return last?.Record ?? throw WriterStuck(g2);
+            if (++tornCopies > MaxTornCopies) return last ?? throw WriterStuck(g2);
         }
     }
 

@@ -26,14 +26,15 @@ public sealed unsafe class VmClockReader : IDisposable
 
     private readonly SafeFileHandle _file;
     private readonly MappedRegion _mapping;
-    private readonly bool _isRegularFile;
+    /// <summary>A regular file that may shrink under the mapping: every read checks its length first.</summary>
+    private readonly bool _canShrink;
 
-    private VmClockReader(string path, SafeFileHandle file, MappedRegion mapping, bool isRegularFile)
+    private VmClockReader(string path, SafeFileHandle file, MappedRegion mapping, bool canShrink)
     {
         Path = path;
         _file = file;
         _mapping = mapping;
-        _isRegularFile = isRegularFile;
+        _canShrink = canShrink;
     }
 
     /// <summary>Opens and validates (magic, version &gt; 0, size &gt;= 104). Throws <see cref="VmClockException"/> naming the path.</summary>
@@ -63,7 +64,7 @@ public sealed unsafe class VmClockReader : IDisposable
 
             // The header fields are constant, so no seqlock is needed to check them.
             _ = Decode(path, new ReadOnlySpan<byte>(mapping.Pointer, VmClockSnapshot.Size104));
-            return new VmClockReader(path, file, mapping, isRegularFile);
+            return new VmClockReader(path, file, mapping, isRegularFile && !IsSealedAgainstShrinking(file));
         }
         catch
         {
@@ -82,7 +83,7 @@ public sealed unsafe class VmClockReader : IDisposable
     /// </summary>
     public VmClockSnapshot Read()
     {
-        if (_isRegularFile)
+        if (_canShrink)
             CheckLength(Path, Stat(_file, Path).Length);
 
         byte* page = _mapping.Pointer;
@@ -102,9 +103,45 @@ public sealed unsafe class VmClockReader : IDisposable
             }
             spinner.SpinOnce(sleep1Threshold: -1); // spin, then yield; never sleep
         }
-        throw new VmClockException(VmClockErrorKind.Torn, Path,
-            $"VMClock device {Path}: no consistent snapshot after {MaxAttempts} attempts, seq_count {seq} stayed odd or kept changing (torn update)");
+        throw Torn(seq);
     }
+
+    /// <summary>
+    /// The disruption marker alone, under the same seqlock and with the same errors as <see cref="Read"/>, without
+    /// decoding the rest of the structure: what a client compares on every now(). The constant header (magic, version,
+    /// size) was validated by <see cref="Open"/>.
+    /// </summary>
+    public ulong ReadDisruptionMarker()
+    {
+        if (_canShrink)
+            CheckLength(Path, Stat(_file, Path).Length);
+
+        byte* page = _mapping.Pointer;
+        ref uint seqCount = ref *(uint*)(page + VmClockSnapshot.SeqCountOffset);
+        ref ulong marker = ref *(ulong*)(page + VmClockSnapshot.DisruptionMarkerOffset);
+        SpinWait spinner = default;
+        uint seq = 0;
+        for (int attempt = 0; attempt < MaxAttempts; attempt++)
+        {
+            seq = Volatile.Read(ref seqCount); // acquire: the marker cannot be read before it
+            if ((seq & 1) == 0)
+            {
+                ulong value = marker;
+                // The marker's load completes before seq_count is read again: only loads need ordering here, so a
+                // read barrier suffices (free on x86, dmb ishld on arm64), unlike the full fence of a writer.
+                Volatile.ReadBarrier();
+                if (Volatile.Read(ref seqCount) == seq)
+                    return value;
+            }
+            spinner.SpinOnce(sleep1Threshold: -1); // spin, then yield; never sleep
+        }
+        throw Torn(seq);
+    }
+
+    /// <summary>Built out of line: the interpolated message would otherwise enlarge the hot path's stack frame.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private VmClockException Torn(uint seq) => new(VmClockErrorKind.Torn, Path,
+        $"VMClock device {Path}: no consistent snapshot after {MaxAttempts} attempts, seq_count {seq} stayed odd or kept changing (torn update)");
 
     public void Dispose()
     {
@@ -151,6 +188,22 @@ public sealed unsafe class VmClockReader : IDisposable
                 throw new VmClockException(VmClockErrorKind.Syscall, path, $"VMClock device {path}: {error.Message}", error);
             }
             return (status.Mode, status.Size);
+        }
+        finally
+        {
+            if (added) file.DangerousRelease();
+        }
+    }
+
+    /// <summary>True for a memfd carrying F_SEAL_SHRINK; false for any other file (fcntl fails with EINVAL).</summary>
+    private static bool IsSealedAgainstShrinking(SafeFileHandle file)
+    {
+        bool added = false;
+        file.DangerousAddRef(ref added);
+        try
+        {
+            int seals = Interop.Libc.Fcntl((int)file.DangerousGetHandle(), Interop.Libc.F_GET_SEALS);
+            return seals > 0 && (seals & Interop.Libc.F_SEAL_SHRINK) != 0;
         }
         finally
         {

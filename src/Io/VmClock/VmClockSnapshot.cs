@@ -25,6 +25,9 @@ public readonly record struct VmClockSnapshot(
     /// <summary>Offset of seq_count, which the writer makes odd while it updates the structure.</summary>
     public const int SeqCountOffset = 12;
 
+    /// <summary>Offset of disruption_marker, which changes whenever the clock was disrupted (e.g. live migration).</summary>
+    public const int DisruptionMarkerOffset = 16;
+
     /// <summary>0 arm64 virtual counter, 1 x86 TSC, 0xff none.</summary>
     public byte CounterId { get; init; }
 
@@ -61,7 +64,7 @@ public readonly record struct VmClockSnapshot(
             Size: BinaryPrimitives.ReadUInt32LittleEndian(source[4..]),
             Version: BinaryPrimitives.ReadUInt16LittleEndian(source[8..]),
             SeqCount: BinaryPrimitives.ReadUInt32LittleEndian(source[SeqCountOffset..]),
-            DisruptionMarker: BinaryPrimitives.ReadUInt64LittleEndian(source[16..]),
+            DisruptionMarker: BinaryPrimitives.ReadUInt64LittleEndian(source[DisruptionMarkerOffset..]),
             Flags: BinaryPrimitives.ReadUInt64LittleEndian(source[24..]),
             ClockStatus: source[34])
         {
@@ -93,7 +96,7 @@ public readonly record struct VmClockSnapshot(
         destination[10] = CounterId;
         destination[11] = TimeType;
         BinaryPrimitives.WriteUInt32LittleEndian(destination[SeqCountOffset..], SeqCount);
-        BinaryPrimitives.WriteUInt64LittleEndian(destination[16..], DisruptionMarker);
+        BinaryPrimitives.WriteUInt64LittleEndian(destination[DisruptionMarkerOffset..], DisruptionMarker);
         BinaryPrimitives.WriteUInt64LittleEndian(destination[24..], Flags);
         BinaryPrimitives.WriteUInt16LittleEndian(destination[32..], 0); // padding
         destination[34] = ClockStatus;
