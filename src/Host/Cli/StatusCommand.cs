@@ -13,8 +13,27 @@ internal static class StatusCommand
     public static Command Create()
     {
         var json = CommonOptions.Json();
-        var command = new Command("status", "Print everything in the segment, and the bound computed for now") { json };
-        command.SetAction(parse => ToolErrors.Run("status", parse, () =>
+        var watch = new Option<bool>("--watch") { Description = "Refresh every second: status, bound, drift, as_of age and a sparkline of the bound (plain lines when not on a terminal)" };
+        var count = new Option<int?>("--count") { Description = "With --watch: stop after N refreshes", HelpName = "N" };
+        count.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int?>() is { } n && n <= 0) r.AddError($"--count: must be a positive number of refreshes, got {n}");
+        });
+        var command = new Command("status", "Print everything in the segment, and the bound computed for now") { json, watch, count };
+        command.SetAction((parse, cancellationToken) =>
+        {
+            var output = parse.InvocationConfiguration.Output;
+            if (!parse.GetValue(watch))
+                return Task.FromResult(Once(parse, parse.GetValue(json)));
+            bool terminal = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected;
+            return new StatusWatch(CommonOptions.ShmPathOf(parse), CommonOptions.VmClockPathOf(parse), output, terminal)
+                .RunAsync(parse.GetValue(count), cancellationToken);
+        });
+        return command;
+    }
+
+    private static int Once(ParseResult parse, bool json) =>
+        ToolErrors.Run("status", parse, () =>
         {
             string shmPath = CommonOptions.ShmPathOf(parse);
             // The client validates the segment (reporting the reference error kinds) before anything is read raw.
@@ -26,12 +45,10 @@ internal static class StatusCommand
             Timespec monotonic = Clocks.MonotonicCoarse();
             var report = new Report(shmPath, header, record, now, monotonic);
             var output = parse.InvocationConfiguration.Output;
-            if (parse.GetValue(json)) report.WriteJson(output);
+            if (json) report.WriteJson(output);
             else report.WriteText(output);
             return ExitCodes.Success;
-        }));
-        return command;
-    }
+        });
 
     /// <summary>The 16-byte header as stored now (the generation may be odd if the writer is mid-update).</summary>
     private static SegmentHeader ReadHeader(string path)
