@@ -37,13 +37,14 @@ public sealed class LoadSpecs(ITestOutputHelper output)
         await using var writer = ReaderProcessRun.Start("writer", ["write", shmPath, WriteSeconds, "--go-on-stdin"]);
         await writer.WaitReadyAsync(ProcessTimeout);
         var readers = Enumerable.Range(1, Readers)
-            .Select(i => ReaderProcessRun.Start($"reader {i}", ["check", shmPath, ReaderSafetySeconds, MaxReads, "--stop-on-stdin"]))
+            .Select(i => ReaderProcessRun.Start($"reader {i}", ["check", shmPath, ReaderSafetySeconds, MaxReads, "--stop-on-stdin", "--go-on-stdin"]))
             .ToList();
         try
         {
             // Every reader has its first snapshot before the storm (a reader with none yet can be starved by this writer).
             foreach (var reader in readers) await reader.WaitReadyAsync(ProcessTimeout);
             writer.Send("go");
+            foreach (var reader in readers) reader.Send("go");
             var (writerExit, written) = await writer.WaitForSummaryAsync(ProcessTimeout);
             foreach (var reader in readers) reader.Send("stop");
             var results = new List<(string Name, int ExitCode, ReaderSummary Summary)>();

@@ -61,11 +61,18 @@ internal sealed class ReaderProcessRun : IAsyncDisposable
             : $"{Name} not ready within {timeout}:\n{OutputText}");
     }
 
-    /// <summary>Writes one line to the program's standard input.</summary>
+    /// <summary>Writes one line to the program's standard input. A program that already finished (a reader that reached
+    /// its read limit) no longer listens: nothing to tell it.</summary>
     public void Send(string line)
     {
-        _process.StandardInput.WriteLine(line);
-        _process.StandardInput.Flush();
+        try
+        {
+            _process.StandardInput.WriteLine(line);
+            _process.StandardInput.Flush();
+        }
+        catch (IOException) when (_process.WaitForExit(TimeSpan.FromSeconds(5)))
+        {
+        }
     }
 
     /// <summary>Waits for the exit and returns the exit code and the parsed summary line; throws with the output if the

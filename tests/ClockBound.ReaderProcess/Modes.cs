@@ -65,6 +65,10 @@ internal static class Modes
         try
         {
             using var segment = SegmentReader.Open(shmPath);
+            _ = segment.Snapshot();
+            Console.WriteLine("ready");
+            // The read budget counts from the writer's start, not from idle reads of its first record.
+            limit.WaitForGo();
             while (!limit.Reached(tally.Count))
             {
                 tally.Count++;
@@ -85,7 +89,6 @@ internal static class Modes
                 {
                     tally.Error(e);
                 }
-                if (tally.Count == 1) Console.WriteLine("ready");
             }
         }
         catch (Exception e)

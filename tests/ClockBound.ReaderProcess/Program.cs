@@ -7,7 +7,7 @@ using ClockBound.ReaderProcess;
 const string Usage = """
     usage: ClockBound.ReaderProcess read  SHM VMCLOCK SECONDS MAX_READS [--stop-on-stdin]
              ClockBoundClient.Now() in a loop, every answer checked (the client's status, interval, raw record)
-           ClockBound.ReaderProcess check SHM SECONDS MAX_READS [--stop-on-stdin]
+           ClockBound.ReaderProcess check SHM SECONDS MAX_READS [--stop-on-stdin] [--go-on-stdin]
              SegmentReader snapshots of the records written by 'write', each checked to be exactly one record
            ClockBound.ReaderProcess write SHM SECONDS [--go-on-stdin]
              SegmentWriter: records derived from a counter 1, 2, 3, ... as fast as possible
@@ -24,7 +24,7 @@ try
     ReaderSummary summary = a switch
     {
         ["read", var shm, var vmclock, var seconds, var maxReads] => Modes.Read(shm, vmclock, new RunLimit(Seconds(seconds), Count(maxReads), stopOnStdin)),
-        ["check", var shm, var seconds, var maxReads] => Modes.Check(shm, new RunLimit(Seconds(seconds), Count(maxReads), stopOnStdin)),
+        ["check", var shm, var seconds, var maxReads] => Modes.Check(shm, new RunLimit(Seconds(seconds), Count(maxReads), stopOnStdin, goOnStdin)),
         ["write", var shm, var seconds] => Modes.Write(shm, Seconds(seconds), goOnStdin),
         _ => throw new FormatException("unknown mode or wrong number of arguments"),
     };

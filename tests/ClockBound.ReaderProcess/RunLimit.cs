@@ -10,15 +10,29 @@ internal sealed class RunLimit
     private const long ClockCheckMask = 63;
 
     private readonly long _maxOperations;
-    private readonly long _deadline;
+    private readonly double _seconds;
+    private readonly bool _goOnStdin;
+    private readonly ManualResetEventSlim _go = new();
+    private long _deadline;
     private volatile bool _stopRequested;
 
-    public RunLimit(double seconds, long maxOperations, bool stopOnStdin)
+    /// <param name="goOnStdin">The budget starts only at a line "go" on standard input (see <see cref="WaitForGo"/>).</param>
+    public RunLimit(double seconds, long maxOperations, bool stopOnStdin, bool goOnStdin = false)
     {
         _maxOperations = maxOperations;
+        _seconds = seconds;
+        _goOnStdin = goOnStdin;
         _deadline = Stopwatch.GetTimestamp() + (long)(seconds * Stopwatch.Frequency);
-        if (stopOnStdin)
-            new Thread(WatchStdin) { IsBackground = true, Name = "stdin-stop" }.Start();
+        if (stopOnStdin || goOnStdin)
+            new Thread(WatchStdin) { IsBackground = true, Name = "stdin" }.Start();
+    }
+
+    /// <summary>With "go on stdin": blocks until the line "go" (or the end of input), then starts the time budget.</summary>
+    public void WaitForGo()
+    {
+        if (!_goOnStdin) return;
+        _go.Wait();
+        _deadline = Stopwatch.GetTimestamp() + (long)(_seconds * Stopwatch.Frequency);
     }
 
     public bool Reached(long operations) =>
@@ -28,6 +42,11 @@ internal sealed class RunLimit
 
     private void WatchStdin()
     {
+        if (_goOnStdin)
+        {
+            while (Console.In.ReadLine() is { } line && line.Trim() != "go") { }
+            _go.Set();
+        }
         while (Console.In.ReadLine() is { } line && line.Trim() != "stop") { }
         _stopRequested = true;
     }
