@@ -22,9 +22,11 @@ public sealed class LoadSpecs(ITestOutputHelper output)
     /// <summary>The readers stop when told to ("stop"); this only bounds a run whose test died.</summary>
     private const string ReaderSafetySeconds = "120";
 
-    /// <summary>Floors far below what a loaded 2-core machine does (millions of writes, hundreds of thousands of reads per
-    /// reader, thousands of records seen): they only catch a loop that did not run.</summary>
-    private const long MinWrites = 100_000, MinReadsPerReader = 10_000, MinRecordsSeenPerReader = 10;
+    /// <summary>Floors far below what a 2-core machine does (millions of writes, millions of reads per reader): they only
+    /// catch a loop that did not run. A writer that never pauses leaves the generation odd almost all the time, so a
+    /// reader mostly falls back to its last consistent record and sees few distinct ones (20 to 2000 per 10^7 reads
+    /// measured here): two prove it followed the writer.</summary>
+    private const long MinWrites = 100_000, MinReadsPerReader = 10_000, MinRecordsSeenPerReader = 2;
 
     private static readonly TimeSpan ProcessTimeout = TimeSpan.FromSeconds(90);
 
