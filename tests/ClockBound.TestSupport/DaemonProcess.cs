@@ -38,9 +38,17 @@ public sealed partial class DaemonProcess : IAsyncDisposable
 
     public static DaemonProcess Start(params string[] arguments) => Start(arguments, environment: null);
 
-    public static DaemonProcess Start(IEnumerable<string> arguments, IReadOnlyDictionary<string, string?>? environment)
+    public static DaemonProcess Start(IEnumerable<string> arguments, IReadOnlyDictionary<string, string?>? environment) =>
+        Start(RepoPaths.Daemon, arguments, environment);
+
+    /// <summary>Starts the daemon as another user (uid and gid, no supplementary groups) through util-linux's
+    /// <c>setpriv</c>, e.g. to meet a permission a root test process would bypass. Needs root.</summary>
+    public static DaemonProcess StartAs(int uid, int gid, params string[] arguments) =>
+        Start("/usr/bin/setpriv", ["--reuid", $"{uid}", "--regid", $"{gid}", "--clear-groups", RepoPaths.Daemon, .. arguments], environment: null);
+
+    private static DaemonProcess Start(string program, IEnumerable<string> arguments, IReadOnlyDictionary<string, string?>? environment)
     {
-        var psi = new ProcessStartInfo(RepoPaths.Daemon)
+        var psi = new ProcessStartInfo(program)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
