@@ -57,6 +57,7 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
         Receive<ResetStep>(_ => StartResetStep());
         Receive<ResetStepSucceeded>(_ => OnResetStepSucceeded());
         Receive<ResetStepFailed>(OnResetStepFailed);
+        Receive<InjectFault>(InjectFault.Throw);
     }
 
     /// <summary>Props; <paramref name="connect"/> replaces <see cref="ChronyClient.Connect"/> (tests, other sockets).</summary>

@@ -35,6 +35,7 @@ public sealed class VmClockWatcherActor : ReceiveActor
 
         Receive<MarkerRead>(OnMarkerRead);
         Receive<ReadFailed>(OnReadFailed);
+        Receive<InjectFault>(InjectFault.Throw);
     }
 
     /// <summary>Props; <paramref name="open"/> replaces <see cref="VmClockReader.Open"/> of the configured path.</summary>
