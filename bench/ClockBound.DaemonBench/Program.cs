@@ -92,8 +92,11 @@ if (options.Runs("steady"))
     double daemonCpu = (CpuSeconds(daemon.Pid) - daemonCpu0) * perMinute;
     double emptyCpu = (CpuSeconds(empty.Pid) - emptyCpu0) * perMinute;
     var (d, e) = (Memory(daemon.Pid), Memory(empty.Pid));
-    if (RawSegment.TryRead(shm) is not { ClockStatus: RawSegment.Synchronized } || RawSegment.TryRead(shm)!.Generation == generation0)
+    if (RawSegment.TryRead(shm) is not { ClockStatus: RawSegment.Synchronized } last || last.Generation == generation0)
         throw new InvalidOperationException("the daemon stopped publishing Synchronized during the steady window");
+    // Each write adds 2 to the generation (mod 65536); in steady state there is one write per chrony poll.
+    double writesPerSecond = (ushort)(last.Generation - generation0) / 2.0 / options.SteadySeconds;
+    rows.Add(("steady segment writes per second (one per chrony poll)", $"{writesPerSecond:0.0}", "10 (100 ms polls)"));
     rows.Add(($"steady CPU, s per minute ({options.SteadySeconds} s after {options.WarmupSeconds} s warm-up; empty app)",
         $"{daemonCpu:0.000} ({emptyCpu:0.000})", "≤ 0.3 s"));
     rows.Add(("steady RSS / PSS (empty app)", $"{d.Rss / 1024.0:0.0} / {d.Pss / 1024.0:0.0} MB ({e.Rss / 1024.0:0.0} / {e.Pss / 1024.0:0.0})", ""));
