@@ -12,6 +12,7 @@ namespace ClockBound.Actors.Tests.IoActors;
 /// test-only message) gets it restarted after a back-off, the restart is logged with its number, and the segment keeps
 /// being published with fresh data.
 /// </summary>
+[Collection(ProcessSignalsCollection.Name)]
 public sealed class SupervisionFaultSpecs : TestKit, IAsyncLifetime
 {
     private const string Interface = "ens5";
