@@ -33,7 +33,8 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
     private readonly RepeatedFailureLog _resetFailures;
 
     private ChronyClient? _client;
-    private long _pollStartedAt;
+    /// <summary>Stopwatch timestamp at which the current poll was due: the next one is due one period later.</summary>
+    private long _pollDueAt = Stopwatch.GetTimestamp();
 
     private ChronyClient? _resetClient;
     private ResetPhase _resetPhase = ResetPhase.Idle;
@@ -57,6 +58,7 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
         Receive<ResetStep>(_ => StartResetStep());
         Receive<ResetStepSucceeded>(_ => OnResetStepSucceeded());
         Receive<ResetStepFailed>(OnResetStepFailed);
+        Receive<InjectFault>(InjectFault.Throw);
     }
 
     /// <summary>Props; <paramref name="connect"/> replaces <see cref="ChronyClient.Connect"/> (tests, other sockets).</summary>
@@ -79,7 +81,6 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
 
     private void StartPoll()
     {
-        _pollStartedAt = Stopwatch.GetTimestamp();
         if (_client is null)
         {
             _client = TryConnect(out var failure);
@@ -132,8 +133,13 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
 
     private void ScheduleNextPoll()
     {
-        var remaining = _settings.ChronyPollInterval - Stopwatch.GetElapsedTime(_pollStartedAt);
-        Timers.StartSingleTimer(PollTimerKey, Poll.Instance, remaining > TimeSpan.Zero ? remaining : TimeSpan.Zero);
+        // Due one period after the previous due time, not after the poll actually started: the scheduler fires timers on
+        // its tick (akka.scheduler.tick-duration), so each poll starts up to a tick late, and measuring from the actual
+        // start would add that lateness to every period. A poll that ran past its successor's due time (a slow
+        // chronyd) is followed at once, without catching up on the missed ones.
+        var now = Stopwatch.GetTimestamp();
+        _pollDueAt = Math.Max(_pollDueAt + (long)(_settings.ChronyPollInterval.TotalSeconds * Stopwatch.Frequency), now);
+        Timers.StartSingleTimer(PollTimerKey, Poll.Instance, Stopwatch.GetElapsedTime(now, _pollDueAt));
     }
 
     // ---- reset sources + burst after a disruption ----

@@ -38,6 +38,7 @@ public sealed class PhcReaderActor : ReceiveActor, IWithTimers
         Receive<Read>(_ => StartRead());
         Receive<ReadSucceeded>(OnReadSucceeded);
         Receive<ReadFailed>(OnReadFailed);
+        Receive<InjectFault>(InjectFault.Throw);
     }
 
     /// <summary>Props; <paramref name="resolve"/> replaces <see cref="PhcErrorBoundReader.Resolve"/> of the configured interface.</summary>

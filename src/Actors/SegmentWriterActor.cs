@@ -24,6 +24,7 @@ public sealed class SegmentWriterActor : ReceiveActor
     {
         _shmPath = shmPath;
         Receive<PublishBound>(Write);
+        Receive<InjectFault>(InjectFault.Throw);
     }
 
     protected override void PreStart()

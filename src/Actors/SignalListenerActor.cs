@@ -29,6 +29,7 @@ public sealed class SignalListenerActor : ReceiveActor
         _clockStatus = clockStatus;
         _onReopenLogs = onReopenLogs;
         Receive<SignalReceived>(OnSignal);
+        Receive<InjectFault>(InjectFault.Throw);
     }
 
     /// <summary>Props; <paramref name="onReopenLogs"/> runs on SIGHUP (null: SIGHUP is logged and otherwise ignored).</summary>

@@ -41,6 +41,11 @@ public sealed partial class DaemonProcess : IAsyncDisposable
     public static DaemonProcess Start(IEnumerable<string> arguments, IReadOnlyDictionary<string, string?>? environment) =>
         StartVia([], arguments, environment);
 
+    /// <summary>Starts the daemon as another user (uid and gid, no supplementary groups) through util-linux's
+    /// <c>setpriv</c>, e.g. to meet a permission a root test process would bypass. Needs root.</summary>
+    public static DaemonProcess StartAs(int uid, int gid, params string[] arguments) =>
+        StartVia(["/usr/bin/setpriv", "--reuid", $"{uid}", "--regid", $"{gid}", "--clear-groups"], arguments);
+
     /// <summary>Starts the daemon through <paramref name="launcher"/>: a program with its arguments that execs the daemon
     /// path given after them (e.g. <c>setpriv --reuid=nobody ...</c> or <c>sh -c 'umask 077; exec "$0" "$@"'</c>), so that
     /// the PID is the daemon's. An empty launcher starts the daemon directly.</summary>

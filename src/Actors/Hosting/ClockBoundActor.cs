@@ -35,7 +35,7 @@ public sealed class ClockBoundActor : ReceiveActor
         try
         {
             var segmentWriter = Context.ActorOf(
-                Supervision.WithBackoff(SegmentWriterActor.Props(settings.ShmPath), "segment-writer", settings), "segment-writer");
+                Supervision.WithBackoff(SegmentWriterActor.Props(settings.ShmPath), "segment-writer", settings, _log), "segment-writer");
             var clockStatus = Context.ActorOf(ClockStatusActor.Props(settings, segmentWriter, chronyPoller: Self), "clock-status");
             Context.Watch(segmentWriter);
             Context.Watch(clockStatus);
@@ -70,8 +70,8 @@ public sealed class ClockBoundActor : ReceiveActor
     protected override SupervisorStrategy SupervisorStrategy() =>
         new OneForOneStrategy(MaxRestarts, RestartWindow, _ => Directive.Restart);
 
-    private static IActorRef StartSupervised(Props child, string name, ClockBoundSettings settings) =>
-        Context.ActorOf(Supervision.WithBackoff(child, name, settings), name);
+    private IActorRef StartSupervised(Props child, string name, ClockBoundSettings settings) =>
+        Context.ActorOf(Supervision.WithBackoff(child, name, settings, _log), name);
 
     private void OnEssentialChildTerminated(Terminated t)
     {

@@ -5,6 +5,7 @@ namespace ClockBound.Actors.Tests.IoActors;
 
 /// <summary>Real signals sent to the test process itself: if a handler did not cancel the default action, the test
 /// process would die (the default action of SIGUSR1, SIGUSR2 and SIGHUP is to terminate).</summary>
+[Collection(ProcessSignalsCollection.Name)]
 public sealed class SignalListenerActorTests : TestKit
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(5);

@@ -1,0 +1,232 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using ClockBound.Io.Chrony;
+using ClockBound.Io.Segment;
+using ClockBound.TestSupport;
+
+// Daemon benchmarks against a real sandboxed chronyd pair (chronyd -x, loopback only) and a VMClock file:
+//   start    exec to the first Synchronized segment, fresh segment path each time (median of N starts)
+//   bump     VMClock marker bump to Disrupted visible in the segment (median, p99 over N bumps)
+//   steady   CPU (utime+stime) and memory (smaps_rollup) over a window after a warm-up, next to an empty .NET app
+//   rtt      round trip of ChronyClient's tracking request to the sandbox (median, p99)
+// Usage: DaemonBench --daemon PUBLISHED_CLOCKBOUND --empty PUBLISHED_EMPTY_APP [--starts 10] [--bumps 50] [--warmup 20]
+//        [--steady 60] [--rtt 2000] [--only start,bump,steady,rtt] [-- extra daemon arguments]
+
+var options = Options.Parse(args);
+var rows = new List<(string Metric, string Value, string Goal)>();
+var inv = CultureInfo.InvariantCulture;
+
+await using var sandbox = await ChronydSandbox.StartPairAsync();
+await sandbox.WaitSynchronisedAsync(TimeSpan.FromSeconds(30));
+using var dir = new TempDirectory("cbbench");
+using var vmClock = FakeVmClock.Create(dir.Combine("vmclock0"), marker: 1);
+
+string[] DaemonArgs(string shmPath) =>
+[
+    "--max-drift-rate", "50", "--chrony-socket", sandbox.ClientSocketPath, "--shm-path", shmPath,
+    "--vmclock-path", vmClock.Path, .. options.DaemonExtra,
+];
+
+if (options.Runs("start"))
+{
+    var times = new List<double>();
+    for (int i = 0; i < options.Starts; i++)
+    {
+        string shm = dir.Combine($"start{i}", "shm0");
+        var stopwatch = Stopwatch.StartNew();
+        using var daemon = Child.Start(options.Daemon, DaemonArgs(shm));
+        while (RawSegment.TryRead(shm) is not { ClockStatus: RawSegment.Synchronized })
+        {
+            if (stopwatch.Elapsed > TimeSpan.FromSeconds(30) || daemon.HasExited)
+                throw new InvalidOperationException($"start {i}: no Synchronized segment after {stopwatch.Elapsed}: {daemon.Output}");
+            Thread.Sleep(1);
+        }
+        times.Add(stopwatch.Elapsed.TotalMilliseconds);
+        daemon.Stop();
+    }
+    rows.Add(($"start to first Synchronized (median of {options.Starts}; min/max)",
+        $"{Median(times):0} ms ({times.Min():0}/{times.Max():0})", "≤ 500 ms"));
+}
+
+if (options.Runs("bump"))
+{
+    string shm = dir.Combine("bump", "shm0");
+    using var daemon = Child.Start(options.Daemon, DaemonArgs(shm));
+    WaitFor(() => RawSegment.TryRead(shm) is { ClockStatus: RawSegment.Synchronized }, daemon, "Synchronized");
+    using var reader = SegmentReader.Open(shm);
+    var latencies = new List<double>();
+    int seenDisrupted = 0;
+    for (int i = 0; i < options.Bumps; i++)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        ulong marker = vmClock.BumpMarker();
+        // The daemon's first record with the new marker is the Disrupted one; the reset that follows can end it within a
+        // millisecond, so a reader descheduled for that long sees the marker with a later status instead.
+        ClockErrorBound seen;
+        while ((seen = reader.Snapshot()).DisruptionMarker != marker)
+        {
+            if (stopwatch.Elapsed > TimeSpan.FromSeconds(10)) throw new InvalidOperationException($"bump {i}: marker not published: {daemon.Output}");
+            // Sleep rather than spin: on a small machine a spinning reader would take the CPU the daemon needs to react.
+            Thread.Sleep(1);
+        }
+        latencies.Add(stopwatch.Elapsed.TotalMilliseconds);
+        if (seen.Status == ClockStatus.Disrupted) seenDisrupted++;
+        // The next bump only once this disruption is handled and chronyd is synchronised again.
+        WaitFor(() => reader.Snapshot() is { Status: ClockStatus.Synchronized } s && s.DisruptionMarker == marker, daemon, "Synchronized after a bump");
+    }
+    Console.Error.WriteLine($"bump latencies, ms, sorted: {string.Join(' ', latencies.Order().Select(l => l.ToString("0.0", inv)))}");
+    rows.Add(($"VMClock bump to Disrupted in the segment (median / p99 of {options.Bumps}; max)",
+        $"{Median(latencies):0.0} / {Percentile(latencies, 0.99):0.0} ms ({latencies.Max():0.0}; seen as Disrupted {seenDisrupted} times)", "p99 ≤ 20 ms"));
+}
+
+if (options.Runs("steady"))
+{
+    string shm = dir.Combine("steady", "shm0");
+    using var daemon = Child.Start(options.Daemon, DaemonArgs(shm));
+    using var empty = Child.Start(options.Empty, []);
+    WaitFor(() => RawSegment.TryRead(shm) is { ClockStatus: RawSegment.Synchronized }, daemon, "Synchronized");
+    Thread.Sleep(TimeSpan.FromSeconds(options.WarmupSeconds));
+    var (daemonCpu0, emptyCpu0) = (CpuSeconds(daemon.Pid), CpuSeconds(empty.Pid));
+    var generation0 = RawSegment.TryRead(shm)!.Generation;
+    Thread.Sleep(TimeSpan.FromSeconds(options.SteadySeconds));
+    double perMinute = 60.0 / options.SteadySeconds;
+    double daemonCpu = (CpuSeconds(daemon.Pid) - daemonCpu0) * perMinute;
+    double emptyCpu = (CpuSeconds(empty.Pid) - emptyCpu0) * perMinute;
+    var (d, e) = (Memory(daemon.Pid), Memory(empty.Pid));
+    if (RawSegment.TryRead(shm) is not { ClockStatus: RawSegment.Synchronized } last || last.Generation == generation0)
+        throw new InvalidOperationException("the daemon stopped publishing Synchronized during the steady window");
+    // Each write adds 2 to the generation (mod 65536); in steady state there is one write per chrony poll.
+    double writesPerSecond = (ushort)(last.Generation - generation0) / 2.0 / options.SteadySeconds;
+    rows.Add(("steady segment writes per second (one per chrony poll)", $"{writesPerSecond:0.0}", "10 (100 ms polls)"));
+    rows.Add(($"steady CPU, s per minute ({options.SteadySeconds} s after {options.WarmupSeconds} s warm-up; empty app)",
+        $"{daemonCpu:0.000} ({emptyCpu:0.000})", "≤ 0.3 s"));
+    rows.Add(("steady RSS / PSS (empty app)", $"{d.Rss / 1024.0:0.0} / {d.Pss / 1024.0:0.0} MB ({e.Rss / 1024.0:0.0} / {e.Pss / 1024.0:0.0})", ""));
+    rows.Add(("steady private dirty (empty app)", $"{d.PrivateDirty / 1024.0:0.0} MB ({e.PrivateDirty / 1024.0:0.0})", "≤ 30 MB"));
+}
+
+if (options.Runs("rtt"))
+{
+    using var client = ChronyClient.Connect(sandbox.ClientSocketPath);
+    for (int i = 0; i < 100; i++) await client.GetTrackingAsync();
+    var rtts = new List<double>();
+    for (int i = 0; i < options.RoundTrips; i++)
+    {
+        long start = Stopwatch.GetTimestamp();
+        await client.GetTrackingAsync();
+        rtts.Add(Stopwatch.GetElapsedTime(start).TotalMicroseconds);
+    }
+    rows.Add(($"chrony tracking round trip (median / p99 of {options.RoundTrips})", $"{Median(rtts):0} / {Percentile(rtts, 0.99):0} µs", ""));
+}
+
+Console.WriteLine($"| metric | value | goal |{Environment.NewLine}|---|---|---|");
+foreach (var (metric, value, goal) in rows) Console.WriteLine($"| {metric} | {value} | {goal} |");
+return 0;
+
+static void WaitFor(Func<bool> condition, Child daemon, string what)
+{
+    var stopwatch = Stopwatch.StartNew();
+    while (!condition())
+    {
+        if (stopwatch.Elapsed > TimeSpan.FromSeconds(60) || daemon.HasExited)
+            throw new InvalidOperationException($"{what}: not within {stopwatch.Elapsed}: {daemon.Output}");
+        Thread.Sleep(5);
+    }
+}
+
+static double Median(List<double> values) => Percentile(values, 0.5);
+
+static double Percentile(List<double> values, double p)
+{
+    var sorted = values.Order().ToList();
+    return sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
+}
+
+/// <summary>utime + stime of the process (all threads), fields 14 and 15 of /proc/PID/stat, in USER_HZ (100 on Linux).</summary>
+static double CpuSeconds(int pid)
+{
+    var stat = File.ReadAllText($"/proc/{pid}/stat");
+    var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+    // fields[0] is field 3 (state): utime is field 14, stime field 15.
+    return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
+}
+
+/// <summary>Rss, Pss and Private_Dirty in kB from /proc/PID/smaps_rollup.</summary>
+static (long Rss, long Pss, long PrivateDirty) Memory(int pid)
+{
+    var lines = File.ReadAllLines($"/proc/{pid}/smaps_rollup");
+    long Field(string name) => long.Parse(lines.Single(l => l.StartsWith(name + ":", StringComparison.Ordinal))
+        .Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture);
+    return (Field("Rss"), Field("Pss"), Field("Private_Dirty"));
+}
+
+/// <summary>A child process with its output kept (the daemon's logs, for errors); stopped with SIGTERM, by PID.</summary>
+internal sealed partial class Child : IDisposable
+{
+    private readonly Process _process;
+    private readonly System.Text.StringBuilder _output = new();
+
+    private Child(Process process)
+    {
+        _process = process;
+        _process.OutputDataReceived += (_, e) => { lock (_output) _output.AppendLine(e.Data); };
+        _process.ErrorDataReceived += (_, e) => { lock (_output) _output.AppendLine(e.Data); };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+    }
+
+    public int Pid => _process.Id;
+
+    public bool HasExited => _process.HasExited;
+
+    public string Output { get { lock (_output) return _output.ToString(); } }
+
+    public static Child Start(string program, IEnumerable<string> arguments)
+    {
+        var psi = new ProcessStartInfo(program, arguments)
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true, UseShellExecute = false,
+        };
+        psi.Environment.Remove("NOTIFY_SOCKET");
+        return new Child(Process.Start(psi)!);
+    }
+
+    public void Stop()
+    {
+        if (_process.HasExited) return;
+        _process.StandardInput.Close(); // ends the empty app
+        _ = Kill(_process.Id, 15);
+        if (!_process.WaitForExit(TimeSpan.FromSeconds(10))) _process.Kill();
+        _process.WaitForExit();
+    }
+
+    public void Dispose()
+    {
+        Stop();
+        _process.Dispose();
+    }
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int Kill(int pid, int signal);
+}
+
+internal sealed record Options(string Daemon, string Empty, int Starts, int Bumps, int WarmupSeconds, int SteadySeconds,
+    int RoundTrips, HashSet<string> Only, string[] DaemonExtra)
+{
+    public bool Runs(string part) => Only.Count == 0 || Only.Contains(part);
+
+    public static Options Parse(string[] args)
+    {
+        int split = Array.IndexOf(args, "--");
+        var own = split < 0 ? args : args[..split];
+        var extra = split < 0 ? [] : args[(split + 1)..];
+        string? Get(string name) => Array.IndexOf(own, name) is var i and >= 0 && i + 1 < own.Length ? own[i + 1] : null;
+        int Int(string name, int fallback) => Get(name) is { } v ? int.Parse(v, CultureInfo.InvariantCulture) : fallback;
+        return new Options(
+            Get("--daemon") ?? throw new ArgumentException("--daemon PATH (the published clockbound) is required"),
+            Get("--empty") ?? throw new ArgumentException("--empty PATH (the published empty console app) is required"),
+            Int("--starts", 10), Int("--bumps", 50), Int("--warmup", 20), Int("--steady", 60), Int("--rtt", 2000),
+            Get("--only") is { } only ? [.. only.Split(',')] : [],
+            extra);
+    }
+}

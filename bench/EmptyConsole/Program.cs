@@ -1,0 +1,2 @@
+// Waits until stdin is closed, doing nothing else.
+Console.In.ReadToEnd();

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Daemon benchmarks: publishes clockbound (Release, ReadyToRun, framework-dependent, as a deployment would) and an empty
+# console app, then runs bench/ClockBound.DaemonBench against a sandboxed chronyd pair (chronyd -x, loopback only: the
+# system clock is never touched) and a VMClock file, and prints a Markdown table.
+# Usage: bench/daemon/run.sh [bench options, e.g. --only start,bump --bumps 20] [-- extra daemon arguments, e.g. -c FILE]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+bash scripts/setup.sh >/dev/null
+out="${BENCH_OUT:-/tmp/clockbound-bench}"
+publish=(-c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true --nologo -v quiet -clp:ErrorsOnly)
+dotnet publish src/Host "${publish[@]}" -o "$out/daemon"
+dotnet publish bench/EmptyConsole "${publish[@]}" -o "$out/empty"
+dotnet build bench/ClockBound.DaemonBench -c Release --nologo -v quiet -clp:ErrorsOnly -o "$out/bench"
+exec dotnet "$out/bench/ClockBound.DaemonBench.dll" --daemon "$out/daemon/clockbound" --empty "$out/empty/EmptyConsole" "$@"
