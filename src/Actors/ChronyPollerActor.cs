@@ -95,16 +95,17 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
 
         // as_of is read BEFORE the request: a late reply can only make the bound more pessimistic.
         var asOf = Clocks.MonotonicCoarse();
+        long startedAt = Stopwatch.GetTimestamp();
         var client = _client;
         Run(() => client.GetTrackingAsync(_stopping.Token)).PipeTo(
             Self,
-            success: reply => new PollSucceeded(reply, asOf),
+            success: reply => new PollSucceeded(reply, asOf, startedAt),
             failure: ex => new PollFailed(ex));
     }
 
     private void OnPollSucceeded(PollSucceeded m)
     {
-        var tracked = new ChronyTracked(m.Reply, m.AsOf, Clocks.Realtime()) { RoundTrip = Stopwatch.GetElapsedTime(_pollStartedAt) };
+        var tracked = new ChronyTracked(m.Reply, m.AsOf, Clocks.Realtime()) { RoundTrip = Stopwatch.GetElapsedTime(m.StartedAt) };
         _clockStatus.Tell(tracked);
         Context.System.EventStream.Publish(tracked);
         _pollFailures.Success();
@@ -316,7 +317,7 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
         private ResetStepSucceeded() { }
     }
 
-    private sealed record PollSucceeded(TrackingReply Reply, Timespec AsOf);
+    private sealed record PollSucceeded(TrackingReply Reply, Timespec AsOf, long StartedAt);
 
     private sealed record PollFailed(Exception Cause);
 

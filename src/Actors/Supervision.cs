@@ -19,9 +19,11 @@ public static class Supervision
     /// decider would stop the child for <see cref="ActorInitializationException"/>, and a device that is briefly
     /// unreadable must not end the daemon's watch for good). Akka logs each failure at Error level with the child's path
     /// and the cause; with <paramref name="log"/>, each restart is also logged as "NAME restart #N" with the cause,
-    /// numbered since the daemon started (the count lives in these Props, so it survives the restarts it counts).
+    /// numbered since the daemon started (the count lives in these Props, so it survives the restarts it counts); with
+    /// <paramref name="events"/>, each restart is also published as <see cref="ActorRestarted"/> (metrics).
     /// </remarks>
-    public static Props WithBackoff(Props child, string name, ClockBoundSettings s, ILoggingAdapter? log = null)
+    public static Props WithBackoff(Props child, string name, ClockBoundSettings s, ILoggingAdapter? log = null,
+        EventStream? events = null)
     {
         int restarts = 0;
         var alwaysRestart = new OneForOneStrategy(maxNrOfRetries: -1, withinTimeMilliseconds: -1, localOnlyDecider: cause =>
@@ -30,6 +32,7 @@ public static class Supervision
             var root = cause is ActorInitializationException { InnerException: { } inner } ? inner : cause;
             log?.Warning("{0} failed ({1}: {2}); restart #{3} after a back-off of at most {4}",
                 name, root.GetType().Name, root.Message, n, s.RestartBackoffMax);
+            events?.Publish(new ActorRestarted(name, n, $"{root.GetType().Name}: {root.Message}"));
             return Directive.Restart;
         });
         return BackoffSupervisor.Props(

@@ -35,7 +35,7 @@ public sealed class ClockBoundActor : ReceiveActor
         try
         {
             var segmentWriter = Context.ActorOf(
-                Supervision.WithBackoff(SegmentWriterActor.Props(settings.ShmPath), "segment-writer", settings, _log), "segment-writer");
+                Supervision.WithBackoff(SegmentWriterActor.Props(settings.ShmPath), "segment-writer", settings, _log, Context.System.EventStream), "segment-writer");
             var clockStatus = Context.ActorOf(ClockStatusActor.Props(settings, segmentWriter, chronyPoller: Self), "clock-status");
             Context.Watch(segmentWriter);
             Context.Watch(clockStatus);
@@ -71,7 +71,7 @@ public sealed class ClockBoundActor : ReceiveActor
         new OneForOneStrategy(MaxRestarts, RestartWindow, _ => Directive.Restart);
 
     private IActorRef StartSupervised(Props child, string name, ClockBoundSettings settings) =>
-        Context.ActorOf(Supervision.WithBackoff(child, name, settings, _log), name);
+        Context.ActorOf(Supervision.WithBackoff(child, name, settings, _log, Context.System.EventStream), name);
 
     private void OnEssentialChildTerminated(Terminated t)
     {
