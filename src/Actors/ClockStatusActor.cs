@@ -31,6 +31,10 @@ public sealed class ClockStatusActor : ReceiveActor, IWithTimers
     /// <summary>Timer key of the deadline after which the state is published even without inputs.</summary>
     public const string FirstPublishTimerKey = "first-publish-deadline";
 
+    /// <summary>Timer key of the repeated <see cref="ResetChrony"/> while a reset is outstanding: a request that reached the
+    /// poller while supervision was restarting it is lost, and the disruption must not last forever because of it.</summary>
+    public const string ResetResendTimerKey = "reset-resend";
+
     private readonly ClockBoundSettings _settings;
     private readonly IActorRef _segmentWriter;
     private readonly IActorRef _chronyPoller;
@@ -100,6 +104,7 @@ public sealed class ClockStatusActor : ReceiveActor, IWithTimers
         Receive<PhcReadFailed>(OnPhcReadFailed);
         Receive<CheckChronySilence>(_ => OnCheckChronySilence());
         Receive<FirstPublishDeadline>(_ => OnFirstPublishDeadline());
+        Receive<ResendReset>(_ => OnResendReset());
     }
 
     protected override void PreStart()
@@ -259,6 +264,7 @@ public sealed class ClockStatusActor : ReceiveActor, IWithTimers
             return;
         }
         _resetOutstanding = false;
+        Timers.Cancel(ResetResendTimerKey);
         _resetCompletedAt = _monotonicClock();
         // Recovered, but nothing is known yet: Unknown until the next stable VMClock reading and, since chronyd has
         // dropped its sources, until a tracking reply requested after the reset.
@@ -306,6 +312,24 @@ public sealed class ClockStatusActor : ReceiveActor, IWithTimers
         _resetOutstanding = true;
         _publishing = true;
         Step(cause, publish: true);
+        _chronyPoller.Tell(ResetChrony.Instance);
+        Timers.StartPeriodicTimer(ResetResendTimerKey, ResendReset.Instance, ResetResendInterval);
+    }
+
+    /// <summary>Twice the longest a poller's failing reset cycle takes (all reset tries, all burst tries, the cool-down):
+    /// a live poller always answers or retries by itself within it, so a repeat only restarts a lost request.</summary>
+    private TimeSpan ResetResendInterval =>
+        2 * (_settings.ResetTries * _settings.ResetRetryInterval + _settings.BurstTries * _settings.BurstRetryInterval
+             + _settings.ResetCooldown + 2 * _settings.ChronyTimeout);
+
+    private void OnResendReset()
+    {
+        if (!_resetOutstanding)
+        {
+            Timers.Cancel(ResetResendTimerKey);
+            return;
+        }
+        _log.Warning("chronyd's reset has not completed after {0}: asking the poller again", ResetResendInterval);
         _chronyPoller.Tell(ResetChrony.Instance);
     }
 
@@ -390,6 +414,12 @@ public sealed class ClockStatusActor : ReceiveActor, IWithTimers
     {
         public static readonly CheckChronySilence Instance = new();
         private CheckChronySilence() { }
+    }
+
+    private sealed class ResendReset
+    {
+        public static readonly ResendReset Instance = new();
+        private ResendReset() { }
     }
 
     private sealed class FirstPublishDeadline

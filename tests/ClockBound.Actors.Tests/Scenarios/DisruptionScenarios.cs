@@ -77,6 +77,29 @@ public sealed class DisruptionScenarios(ITestOutputHelper output) : ClockStatusA
     }
 
     [Fact]
+    public void A_lost_reset_request_must_be_repeated_until_the_reset_completes()
+    {
+        var settings = new ClockBoundSettings();
+        var actor = StartSynchronized(settings, marker: 7);
+        actor.Tell(new VmClockObserved(8));
+        ExpectPublished(ClockStatus.Disrupted);
+        Poller.ExpectMsg<ResetChrony>();
+
+        // The poller was being restarted and never saw it: after twice a full failing reset cycle the request is repeated.
+        var cycle = settings.ResetTries * settings.ResetRetryInterval + settings.BurstTries * settings.BurstRetryInterval
+                    + settings.ResetCooldown + 2 * settings.ChronyTimeout;
+        VirtualScheduler.Advance(2 * cycle - TimeSpan.FromMilliseconds(1));
+        Poller.ExpectNoMsg(Quiet);
+        VirtualScheduler.Advance(TimeSpan.FromMilliseconds(1));
+        Poller.ExpectMsg<ResetChrony>();
+
+        actor.Tell(ChronyResetCompleted.Instance);
+        ExpectPublished(ClockStatus.Unknown);
+        VirtualScheduler.Advance(4 * cycle);
+        Poller.ExpectNoMsg(Quiet);
+    }
+
+    [Fact]
     public void A_second_disruption_during_the_reset_must_be_published_and_ask_for_another_reset()
     {
         var actor = StartSynchronized(marker: 7);
