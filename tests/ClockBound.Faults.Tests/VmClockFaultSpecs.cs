@@ -3,27 +3,6 @@ using ClockBound.TestSupport;
 
 namespace ClockBound.Faults.Tests;
 
-/// <summary>One real chronyd pair for a test class, synchronised before the first test; stopped by PID afterwards.</summary>
-public sealed class SynchronisedChronyd : IAsyncLifetime
-{
-    public static readonly TimeSpan SyncTimeout = TimeSpan.FromSeconds(30);
-
-    private ChronydSandbox? _sandbox;
-
-    public ChronydSandbox Sandbox => _sandbox ?? throw new InvalidOperationException("the chronyd pair has not started");
-
-    public async Task InitializeAsync()
-    {
-        _sandbox = await ChronydSandbox.StartPairAsync();
-        await _sandbox.WaitSynchronisedAsync(SyncTimeout);
-    }
-
-    public async Task DisposeAsync()
-    {
-        if (_sandbox is not null) await _sandbox.DisposeAsync();
-    }
-}
-
 /// <summary>
 /// The real daemon with a VMClock that goes missing, shrinks or is caught mid-update by a writer that stopped: each is
 /// named in the log, the watcher is restarted by its supervisor, and the daemon never claims Synchronized while it cannot

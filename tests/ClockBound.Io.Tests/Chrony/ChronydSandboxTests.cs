@@ -29,7 +29,7 @@ public sealed class ChronydSandboxTests
         Assert.NotEqual(first.DirectoryPath, second.DirectoryPath);
         Assert.StartsWith(first.DirectoryPath + "/", first.ClientSocketPath);
         Assert.StartsWith(first.DirectoryPath + "/", first.ServerSocketPath);
-        Assert.True((await first.WaitSynchronisedAsync(ChronydPairFixture.SyncTimeout)).IsSynchronisedToLoopback);
-        Assert.True((await second.WaitSynchronisedAsync(ChronydPairFixture.SyncTimeout)).IsSynchronisedToLoopback);
+        Assert.True((await first.WaitSynchronisedAsync(SynchronisedChronyd.SyncTimeout)).IsSynchronisedToLoopback);
+        Assert.True((await second.WaitSynchronisedAsync(SynchronisedChronyd.SyncTimeout)).IsSynchronisedToLoopback);
     }
 }

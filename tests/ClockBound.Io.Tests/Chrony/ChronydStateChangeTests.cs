@@ -9,7 +9,7 @@ public sealed class ChronydStateChangeTests : IAsyncLifetime
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(30);
-    private readonly ChronydPairFixture _pair = new();
+    private readonly SynchronisedChronyd _pair = new();
 
     public Task InitializeAsync() => _pair.InitializeAsync();
 

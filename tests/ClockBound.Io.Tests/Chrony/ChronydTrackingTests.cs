@@ -7,7 +7,7 @@ using Xunit.Abstractions;
 namespace ClockBound.Io.Tests.Chrony;
 
 /// <summary>The client against a real chronyd synchronised to a loopback chronyd server.</summary>
-public sealed class ChronydTrackingTests(ChronydPairFixture fixture, ITestOutputHelper output) : IClassFixture<ChronydPairFixture>
+public sealed class ChronydTrackingTests(SynchronisedChronyd fixture, ITestOutputHelper output) : IClassFixture<SynchronisedChronyd>
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(5);
     private ChronydSandbox Sandbox => fixture.Sandbox;
@@ -15,7 +15,7 @@ public sealed class ChronydTrackingTests(ChronydPairFixture fixture, ITestOutput
     [Fact]
     public async Task Tracking_must_decode_to_what_chronyc_prints()
     {
-        await Sandbox.WaitSynchronisedAsync(ChronydPairFixture.SyncTimeout);
+        await Sandbox.WaitSynchronisedAsync(SynchronisedChronyd.SyncTimeout);
         using var client = ChronyClient.Connect(Sandbox.ClientSocketPath, timeout: Timeout);
 
         // chronyd updates every 0.25 s here: retry until chronyc's read and one of ours see the same update, so that
@@ -61,7 +61,7 @@ public sealed class ChronydTrackingTests(ChronydPairFixture fixture, ITestOutput
     [Fact]
     public async Task Reference_time_must_keep_advancing()
     {
-        await Sandbox.WaitSynchronisedAsync(ChronydPairFixture.SyncTimeout);
+        await Sandbox.WaitSynchronisedAsync(SynchronisedChronyd.SyncTimeout);
         using var client = ChronyClient.Connect(Sandbox.ClientSocketPath, timeout: Timeout);
         var first = await client.GetTrackingAsync();
 
@@ -83,14 +83,14 @@ public sealed class ChronydTrackingTests(ChronydPairFixture fixture, ITestOutput
     [Fact]
     public async Task Reset_sources_and_burst_must_succeed_on_the_synchronised_client()
     {
-        await Sandbox.WaitSynchronisedAsync(ChronydPairFixture.SyncTimeout);
+        await Sandbox.WaitSynchronisedAsync(SynchronisedChronyd.SyncTimeout);
         using var client = ChronyClient.Connect(Sandbox.ClientSocketPath, timeout: Timeout);
 
         await client.ResetSourcesAsync();
         await client.BurstAsync(4, 8);
 
         // After the reset the client must synchronise again from the burst's samples.
-        await Sandbox.WaitSynchronisedAsync(ChronydPairFixture.SyncTimeout);
+        await Sandbox.WaitSynchronisedAsync(SynchronisedChronyd.SyncTimeout);
     }
 
     [Fact]

@@ -1,11 +1,10 @@
-using ClockBound.TestSupport;
+namespace ClockBound.TestSupport;
 
-namespace ClockBound.Io.Tests.Chrony;
-
-/// <summary>One real chronyd pair per test class, synchronised before the first test; stopped by PID afterwards,
-/// whether the tests passed or not.</summary>
-public sealed class ChronydPairFixture : IAsyncLifetime
+/// <summary>One real chronyd pair (chronyd -x) for a test class, synchronised before the first test and stopped by PID
+/// afterwards, whether the tests passed or not. Tests that take chronyd offline bring it back before they end.</summary>
+public sealed class SynchronisedChronyd : Xunit.IAsyncLifetime
 {
+    /// <summary>A freshly started pair synchronises in well under a second; the margin is for a loaded machine.</summary>
     public static readonly TimeSpan SyncTimeout = TimeSpan.FromSeconds(30);
 
     private ChronydSandbox? _sandbox;
