@@ -25,7 +25,9 @@ namespace ClockBound.Actors;
 /// </remarks>
 public sealed class ClockStatusActor : ReceiveActor, IWithTimers
 {
-    /// <summary>Timer key of the periodic check for a silent chrony poller ("missing data is an input, not silence").</summary>
+    /// <summary>Timer key of the watchdog for a silent chrony poller ("missing data is an input, not silence"): restarted by
+    /// every chrony input, so it fires only when none came for <see cref="ChronySilenceLimit"/> (a periodic check would
+    /// wake the daemon 10 times a second for nothing; idle CPU, BENCHMARKS.md).</summary>
     public const string ChronySilenceTimerKey = "chrony-silence-check";
 
     /// <summary>Timer key of the deadline after which the state is published even without inputs.</summary>
@@ -64,7 +66,6 @@ public sealed class ClockStatusActor : ReceiveActor, IWithTimers
     private string _phcProblem = "no PHC error bound read yet";
 
     // --- liveness of the inputs ---
-    private Timespec _lastChronyInput;
     private bool _chronySilent;
     private bool _sawChronyInput;
     private bool _sawVmClockInput;
@@ -102,15 +103,14 @@ public sealed class ClockStatusActor : ReceiveActor, IWithTimers
         Receive<ForcedDisruption>(OnForcedDisruption);
         Receive<PhcBoundRead>(OnPhcBoundRead);
         Receive<PhcReadFailed>(OnPhcReadFailed);
-        Receive<CheckChronySilence>(_ => OnCheckChronySilence());
+        Receive<ChronySilent>(_ => OnChronySilent());
         Receive<FirstPublishDeadline>(_ => OnFirstPublishDeadline());
         Receive<ResendReset>(_ => OnResendReset());
     }
 
     protected override void PreStart()
     {
-        _lastChronyInput = _monotonicClock();
-        Timers.StartPeriodicTimer(ChronySilenceTimerKey, CheckChronySilence.Instance, _settings.ChronyPollInterval);
+        RestartSilenceWatchdog();
         Timers.StartSingleTimer(FirstPublishTimerKey, FirstPublishDeadline.Instance,
             _settings.ChronyTimeout + _settings.ChronyPollInterval);
     }
@@ -184,7 +184,7 @@ public sealed class ClockStatusActor : ReceiveActor, IWithTimers
 
     private void NoteChronyInput()
     {
-        _lastChronyInput = _monotonicClock();
+        RestartSilenceWatchdog();
         _sawChronyInput = true;
         if (_chronySilent)
         {
@@ -193,21 +193,20 @@ public sealed class ClockStatusActor : ReceiveActor, IWithTimers
         }
     }
 
-    private void OnCheckChronySilence()
-    {
-        var now = _monotonicClock();
-        var silentNs = now.NanosecondsSince(_lastChronyInput);
-        if (silentNs <= ToNanoseconds(ChronySilenceLimit))
-            return;
+    private void RestartSilenceWatchdog() =>
+        Timers.StartSingleTimer(ChronySilenceTimerKey, ChronySilent.Instance, ChronySilenceLimit);
 
-        var reason = $"no chrony input for {silentNs / 1_000_000} ms (limit {ChronySilenceLimit.TotalMilliseconds} ms): the poller is stuck or restarting";
+    /// <summary>The watchdog fired: no chrony input for <see cref="ChronySilenceLimit"/>. Counts as one failed poll, and
+    /// so does every further limit of silence.</summary>
+    private void OnChronySilent()
+    {
+        var reason = $"no chrony input for {ChronySilenceLimit.TotalMilliseconds} ms: the poller is stuck or restarting";
         if (!_chronySilent)
             _log.Warning("{0}; counting it as a failed poll", reason);
         _chronySilent = true;
-        // Restart the count so that a silent poller yields one synthesized failure per limit, not one per check.
-        _lastChronyInput = now;
         _sawChronyInput = true;
-        ChronyFailed(now, reason);
+        RestartSilenceWatchdog();
+        ChronyFailed(_monotonicClock(), reason);
     }
 
     // ---------------------------------------------------------------- VMClock and signals
@@ -410,10 +409,10 @@ public sealed class ClockStatusActor : ReceiveActor, IWithTimers
     /// <summary>One TimeSpan tick is 100 ns.</summary>
     private static long ToNanoseconds(TimeSpan span) => span.Ticks * 100;
 
-    private sealed class CheckChronySilence
+    private sealed class ChronySilent
     {
-        public static readonly CheckChronySilence Instance = new();
-        private CheckChronySilence() { }
+        public static readonly ChronySilent Instance = new();
+        private ChronySilent() { }
     }
 
     private sealed class ResendReset

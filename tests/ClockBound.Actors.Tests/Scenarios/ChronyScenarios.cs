@@ -150,25 +150,61 @@ public sealed class ChronyScenarios(ITestOutputHelper output) : ClockStatusActor
     {
         var asOf = Clock.Now();
         StartSynchronized();
-        var poll = TimeSpan.FromMilliseconds(100);
 
-        // The limit is the chrony timeout (1 s) plus two poll periods: 1.2 s of silence is still fine.
-        Clock.Advance(TimeSpan.FromMilliseconds(1200));
-        VirtualScheduler.Advance(poll);
+        // The limit is the chrony timeout (1 s) plus two poll periods: 1.1 s of silence is still fine.
+        Elapse(TimeSpan.FromMilliseconds(1100));
         Writer.ExpectNoMsg(Quiet);
 
-        Clock.Advance(TimeSpan.FromMilliseconds(100));
-        VirtualScheduler.Advance(poll);
+        // At 1.2 s it counts as a failed poll: FreeRunning with the last good bound.
+        Elapse(TimeSpan.FromMilliseconds(100));
         Assert.Equal(GoodRecord(asOf, Tracking.BoundNanoseconds, 7, ClockStatus.FreeRunning), ExpectPublished(ClockStatus.FreeRunning));
 
-        // One synthesized failure per limit of silence, not one per check.
-        VirtualScheduler.Advance(poll);
+        // One synthesized failure per limit of silence.
+        Elapse(TimeSpan.FromMilliseconds(1100));
         Writer.ExpectNoMsg(Quiet);
+        Elapse(TimeSpan.FromMilliseconds(100));
+        ExpectPublished(ClockStatus.FreeRunning);
+        Elapse(TimeSpan.FromMilliseconds(1200));
+        ExpectPublished(ClockStatus.FreeRunning);
+        Elapse(TimeSpan.FromMilliseconds(1200));
+        ExpectPublished(ClockStatus.FreeRunning);
 
-        // Still silent beyond the restart grace of the last good sample: Unknown.
-        Clock.Advance(TimeSpan.FromSeconds(4));
-        VirtualScheduler.Advance(poll);
+        // Still silent beyond the restart grace (5 s) of the last good sample: Unknown.
+        Elapse(TimeSpan.FromMilliseconds(1200));
         ExpectPublished(ClockStatus.Unknown);
+    }
+
+    [Fact]
+    public void Chrony_inputs_must_keep_the_silence_check_from_firing()
+    {
+        var actor = StartSynchronized();
+
+        // Inputs every 100 ms for 5 s: far beyond the 1.2 s limit in total, never beyond it between two inputs.
+        for (var i = 0; i < 50; i++)
+        {
+            Elapse(TimeSpan.FromMilliseconds(100));
+            actor.Tell(Tracked());
+            ExpectPublished(ClockStatus.Synchronized);
+        }
+
+        // Then silence: reported once the limit after the LAST input is reached, not before.
+        Elapse(TimeSpan.FromMilliseconds(1100));
+        Writer.ExpectNoMsg(Quiet);
+        Elapse(TimeSpan.FromMilliseconds(100));
+        ExpectPublished(ClockStatus.FreeRunning);
+    }
+
+    /// <summary>Moves the actor's monotonic clock and the virtual scheduler forward together, in 100 ms steps (as time
+    /// passes for a running daemon).</summary>
+    private void Elapse(TimeSpan duration)
+    {
+        var step = TimeSpan.FromMilliseconds(100);
+        for (var done = TimeSpan.Zero; done < duration; done += step)
+        {
+            var next = duration - done < step ? duration - done : step;
+            Clock.Advance(next);
+            VirtualScheduler.Advance(next);
+        }
     }
 
     [Fact]

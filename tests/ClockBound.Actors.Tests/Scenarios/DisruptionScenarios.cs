@@ -93,6 +93,11 @@ public sealed class DisruptionScenarios(ITestOutputHelper output) : ClockStatusA
         VirtualScheduler.Advance(TimeSpan.FromMilliseconds(1));
         Poller.ExpectMsg<ResetChrony>();
 
+        // No chrony input all that (virtual) time: the silence watchdog counted failed polls, and the status stayed Disrupted.
+        var whileWaiting = Writer.ReceiveWhile(Quiet, m => m as PublishBound);
+        Assert.NotEmpty(whileWaiting);
+        Assert.All(whileWaiting, p => Assert.Equal(ClockStatus.Disrupted, p!.Bound.Status));
+
         actor.Tell(ChronyResetCompleted.Instance);
         ExpectPublished(ClockStatus.Unknown);
         VirtualScheduler.Advance(4 * cycle);
