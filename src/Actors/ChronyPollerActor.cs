@@ -13,7 +13,9 @@ namespace ClockBound.Actors;
 /// </summary>
 /// <remarks>
 /// No request is awaited in a receive: each is started as a task whose outcome is piped back as a private message.
-/// At most one poll is in flight: the next one is scheduled when the reply (or failure) arrives, keeping the period.
+/// Polls are due on a periodic timer (a fixed rate: with the daemon's <see cref="Hosting.SleepingScheduler"/> each tick
+/// costs one wake-up of the scheduler thread and nothing else). At most one poll is in flight: a tick that finds one still
+/// waiting for chronyd (a slow chronyd, up to the timeout) is skipped, so polls never pile up.
 /// chronyd restarts are normal: any failed request closes the client socket, and the next poll connects again.
 /// The reset sequence uses its own <see cref="ChronyClient"/> (its own socket), so it never shares a socket with an
 /// in-flight poll, and polling goes on while it runs. A <see cref="ResetChrony"/> that arrives while a sequence runs
@@ -33,8 +35,7 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
     private readonly RepeatedFailureLog _resetFailures;
 
     private ChronyClient? _client;
-    /// <summary>Stopwatch timestamp at which the current poll was due: the next one is due one period later.</summary>
-    private long _pollDueAt = Stopwatch.GetTimestamp();
+    private bool _pollInFlight;
 
     private ChronyClient? _resetClient;
     private ResetPhase _resetPhase = ResetPhase.Idle;
@@ -67,8 +68,12 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    /// <summary>Polls at once; the first poll connects (as every poll after a failure does).</summary>
-    protected override void PreStart() => Self.Tell(Poll.Instance);
+    /// <summary>Polls at once, then every period; the first poll connects (as every poll after a failure does).</summary>
+    protected override void PreStart()
+    {
+        Self.Tell(Poll.Instance);
+        Timers.StartPeriodicTimer(PollTimerKey, Poll.Instance, _settings.ChronyPollInterval);
+    }
 
     protected override void PostStop()
     {
@@ -81,6 +86,8 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
 
     private void StartPoll()
     {
+        if (_pollInFlight)
+            return;
         if (_client is null)
         {
             _client = TryConnect(out var failure);
@@ -88,7 +95,6 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
             {
                 // No chronyd (restarting, or not yet started) or no permission: report it, connect again next time.
                 ReportPollFailure(failure!);
-                ScheduleNextPoll();
                 return;
             }
         }
@@ -97,6 +103,7 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
         var asOf = Clocks.MonotonicCoarse();
         long startedAt = Stopwatch.GetTimestamp();
         var client = _client;
+        _pollInFlight = true;
         Run(() => client.GetTrackingAsync(_stopping.Token)).PipeTo(
             Self,
             success: reply => new PollSucceeded(reply, asOf, startedAt),
@@ -105,21 +112,21 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
 
     private void OnPollSucceeded(PollSucceeded m)
     {
+        _pollInFlight = false;
         var tracked = new ChronyTracked(m.Reply, m.AsOf, Clocks.Realtime()) { RoundTrip = Stopwatch.GetElapsedTime(m.StartedAt) };
         _clockStatus.Tell(tracked);
         Context.System.EventStream.Publish(tracked);
         _pollFailures.Success();
-        ScheduleNextPoll();
     }
 
     private void OnPollFailed(PollFailed m)
     {
+        _pollInFlight = false;
         // Start the next poll on a fresh socket: after a chronyd restart the old one is connected to a dead socket,
         // and a late reply to this request must not be taken for the next one's.
         _client?.Dispose();
         _client = null;
         ReportPollFailure(Unwrap(m.Cause));
-        ScheduleNextPoll();
     }
 
     private void ReportPollFailure(Exception cause)
@@ -130,17 +137,6 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
         Context.System.EventStream.Publish(failed);
         // A permission problem does not go away by itself: say so loudly (the message names the socket path).
         _pollFailures.Failure($"{kind}: {cause.Message}", kind == ChronyErrorKind.PermissionDenied ? LogLevel.ErrorLevel : LogLevel.WarningLevel);
-    }
-
-    private void ScheduleNextPoll()
-    {
-        // Due one period after the previous due time, not after the poll actually started: the scheduler fires timers on
-        // its tick (akka.scheduler.tick-duration), so each poll starts up to a tick late, and measuring from the actual
-        // start would add that lateness to every period. A poll that ran past its successor's due time (a slow
-        // chronyd) is followed at once, without catching up on the missed ones.
-        var now = Stopwatch.GetTimestamp();
-        _pollDueAt = Math.Max(_pollDueAt + (long)(_settings.ChronyPollInterval.TotalSeconds * Stopwatch.Frequency), now);
-        Timers.StartSingleTimer(PollTimerKey, Poll.Instance, Stopwatch.GetElapsedTime(now, _pollDueAt));
     }
 
     // ---- reset sources + burst after a disruption ----
