@@ -8,24 +8,29 @@ using ClockBound.TestSupport;
 // Daemon benchmarks against a real sandboxed chronyd pair (chronyd -x, loopback only) and a VMClock file:
 //   start    exec to the first Synchronized segment, fresh segment path each time (median of N starts)
 //   bump     VMClock marker bump to Disrupted visible in the segment (median, p99 over N bumps)
-//   steady   CPU (utime+stime) and memory (smaps_rollup) over a window after a warm-up, next to an empty .NET app
+//   steady   CPU (utime+stime) and memory (smaps_rollup) over a window after a warm-up, next to an empty .NET app;
+//            CPU and wake-ups per daemon thread; the VMClock is a sealed memfd (the device's code path)
 //   rtt      round trip of ChronyClient's tracking request to the sandbox (median, p99)
 // Usage: DaemonBench --daemon PUBLISHED_CLOCKBOUND --empty PUBLISHED_EMPTY_APP [--starts 10] [--bumps 50] [--warmup 20]
 //        [--steady 60] [--rtt 2000] [--only start,bump,steady,rtt] [-- extra daemon arguments]
 
 var options = Options.Parse(args);
 var rows = new List<(string Metric, string Value, string Goal)>();
+var threadRows = new List<(string Thread, string Cpu, string Wakes)>();
 var inv = CultureInfo.InvariantCulture;
 
 await using var sandbox = await ChronydSandbox.StartPairAsync();
 await sandbox.WaitSynchronisedAsync(TimeSpan.FromSeconds(30));
 using var dir = new TempDirectory("cbbench");
 using var vmClock = FakeVmClock.Create(dir.Combine("vmclock0"), marker: 1);
+// The steady part reads a sealed memfd instead: like the real device (and unlike a regular file, which the daemon must
+// stat on every read in case it was truncated) it cannot shrink, so the daemon takes the device's code path.
+using var sealedVmClock = SealedVmClockFile.Create(marker: 1);
 
-string[] DaemonArgs(string shmPath) =>
+string[] DaemonArgs(string shmPath, string? vmClockPath = null) =>
 [
     "--max-drift-rate", "50", "--chrony-socket", sandbox.ClientSocketPath, "--shm-path", shmPath,
-    "--vmclock-path", vmClock.Path, .. options.DaemonExtra,
+    "--vmclock-path", vmClockPath ?? vmClock.Path, .. options.DaemonExtra,
 ];
 
 if (options.Runs("start"))
@@ -83,13 +88,15 @@ if (options.Runs("bump"))
 if (options.Runs("steady"))
 {
     string shm = dir.Combine("steady", "shm0");
-    using var daemon = Child.Start(options.Daemon, DaemonArgs(shm));
+    using var daemon = Child.Start(options.Daemon, DaemonArgs(shm, sealedVmClock.PathForOtherProcesses));
     using var empty = Child.Start(options.Empty, []);
     WaitFor(() => RawSegment.TryRead(shm) is { ClockStatus: RawSegment.Synchronized }, daemon, "Synchronized");
     Thread.Sleep(TimeSpan.FromSeconds(options.WarmupSeconds));
     var (daemonCpu0, emptyCpu0) = (CpuSeconds(daemon.Pid), CpuSeconds(empty.Pid));
+    var threads0 = Threads(daemon.Pid);
     var generation0 = RawSegment.TryRead(shm)!.Generation;
     Thread.Sleep(TimeSpan.FromSeconds(options.SteadySeconds));
+    var threads1 = Threads(daemon.Pid);
     double perMinute = 60.0 / options.SteadySeconds;
     double daemonCpu = (CpuSeconds(daemon.Pid) - daemonCpu0) * perMinute;
     double emptyCpu = (CpuSeconds(empty.Pid) - emptyCpu0) * perMinute;
@@ -103,6 +110,18 @@ if (options.Runs("steady"))
         $"{daemonCpu:0.000} ({emptyCpu:0.000})", "≤ 0.3 s"));
     rows.Add(("steady RSS / PSS (empty app)", $"{d.Rss / 1024.0:0.0} / {d.Pss / 1024.0:0.0} MB ({e.Rss / 1024.0:0.0} / {e.Pss / 1024.0:0.0})", ""));
     rows.Add(("steady private dirty (empty app)", $"{d.PrivateDirty / 1024.0:0.0} MB ({e.PrivateDirty / 1024.0:0.0})", "≤ 30 MB"));
+
+    // Where the CPU goes: per thread (grouped by name, e.g. all ".NET TP Worker"s), CPU and wake-ups (voluntary context
+    // switches: each is one block, so one wake-up) over the same window.
+    var byName = threads1
+        .Select(t => (t.Value.Name, Cpu: t.Value.Cpu - (threads0.TryGetValue(t.Key, out var b) ? b.Cpu : 0),
+            Wakes: t.Value.Wakes - (threads0.TryGetValue(t.Key, out var c) ? c.Wakes : 0)))
+        .GroupBy(t => t.Name)
+        .Select(g => (Name: g.Key, Count: g.Count(), Cpu: g.Sum(t => t.Cpu) * perMinute, Wakes: g.Sum(t => t.Wakes) / (double)options.SteadySeconds))
+        .Where(g => g.Cpu > 0 || g.Wakes > 0)
+        .OrderByDescending(g => g.Cpu);
+    foreach (var g in byName)
+        threadRows.Add((g.Count > 1 ? $"{g.Name} (×{g.Count})" : g.Name, $"{g.Cpu:0.000}", $"{g.Wakes:0.0}"));
 }
 
 if (options.Runs("rtt"))
@@ -121,6 +140,11 @@ if (options.Runs("rtt"))
 
 Console.WriteLine($"| metric | value | goal |{Environment.NewLine}|---|---|---|");
 foreach (var (metric, value, goal) in rows) Console.WriteLine($"| {metric} | {value} | {goal} |");
+if (threadRows.Count > 0)
+{
+    Console.WriteLine($"{Environment.NewLine}| daemon thread (steady window) | CPU s per minute | wake-ups per second |{Environment.NewLine}|---|---|---|");
+    foreach (var (thread, cpu, wakes) in threadRows) Console.WriteLine($"| {thread} | {cpu} | {wakes} |");
+}
 return 0;
 
 static void WaitFor(Func<bool> condition, Child daemon, string what)
@@ -143,6 +167,30 @@ static double Percentile(List<double> values, double p)
 }
 
 /// <summary>utime + stime of the process (all threads), fields 14 and 15 of /proc/PID/stat, in USER_HZ (100 on Linux).</summary>
+/// <summary>Each thread of <paramref name="pid"/>: name, CPU seconds and voluntary context switches.</summary>
+static Dictionary<int, (string Name, double Cpu, long Wakes)> Threads(int pid)
+{
+    var threads = new Dictionary<int, (string, double, long)>();
+    foreach (var task in Directory.GetDirectories($"/proc/{pid}/task"))
+    {
+        try
+        {
+            var stat = File.ReadAllText(Path.Combine(task, "stat"));
+            var name = stat[(stat.IndexOf('(') + 1)..stat.LastIndexOf(')')];
+            // schedstat's first field: time on CPU in ns (finer than stat's 10 ms clock ticks).
+            double cpu = long.Parse(File.ReadAllText(Path.Combine(task, "schedstat")).Split(' ')[0], CultureInfo.InvariantCulture) / 1e9;
+            long wakes = long.Parse(File.ReadLines(Path.Combine(task, "status"))
+                .Single(l => l.StartsWith("voluntary_ctxt_switches:", StringComparison.Ordinal)).Split(':')[1].Trim(), CultureInfo.InvariantCulture);
+            threads[int.Parse(Path.GetFileName(task), CultureInfo.InvariantCulture)] = (name, cpu, wakes);
+        }
+        catch (IOException)
+        {
+            // The thread ended while we looked.
+        }
+    }
+    return threads;
+}
+
 static double CpuSeconds(int pid)
 {
     var stat = File.ReadAllText($"/proc/{pid}/stat");

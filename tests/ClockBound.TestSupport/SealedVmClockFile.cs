@@ -17,21 +17,26 @@ public sealed partial class SealedVmClockFile : IDisposable
 
     private readonly SafeFileHandle _memfd;
 
-    private SealedVmClockFile(SafeFileHandle memfd, string path)
+    private SealedVmClockFile(SafeFileHandle memfd, int fd)
     {
         _memfd = memfd;
-        Path = path;
+        Path = $"/proc/self/fd/{fd}";
+        PathForOtherProcesses = $"/proc/{Environment.ProcessId}/fd/{fd}";
     }
 
-    /// <summary>The path readers open: /proc/self/fd/N (valid in this process only).</summary>
+    /// <summary>The path readers in this process open: /proc/self/fd/N.</summary>
     public string Path { get; }
+
+    /// <summary>The path another process (a daemon started by a test or benchmark) opens: /proc/PID/fd/N of this
+    /// process, which reopens the same memfd (seals included) as long as this object is alive.</summary>
+    public string PathForOtherProcesses { get; }
 
     public static SealedVmClockFile Create(ulong marker)
     {
         int fd = MemfdCreate("vmclock", MFD_ALLOW_SEALING);
         if (fd < 0) throw new IOException($"memfd_create: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
         var memfd = new SafeFileHandle(fd, ownsHandle: true);
-        var file = new SealedVmClockFile(memfd, $"/proc/self/fd/{fd}");
+        var file = new SealedVmClockFile(memfd, fd);
         file.SetMarker(marker);
         if (Fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_SEAL) != 0)
         {
