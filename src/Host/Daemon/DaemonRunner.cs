@@ -24,6 +24,7 @@ internal static class DaemonRunner
             await stdout.WriteLineAsync(ConfigurationLoader.Render(config));
             return ExitCodes.Success;
         }
+        RuntimeTuning.Apply();
 
         ReopenableFileSink? logFile;
         try
