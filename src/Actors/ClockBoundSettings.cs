@@ -32,7 +32,7 @@ public sealed record ClockBoundSettings
     /// <summary>10 ms: a disruption must reach the segment within a few tens of ms.</summary>
     public TimeSpan VmClockPollInterval { get; init; } = TimeSpan.FromMilliseconds(10);
     /// <summary>The VMClock watcher reports the (unchanged) marker at least this often, so the state machine sees "Reliable".</summary>
-    public TimeSpan VmClockHeartbeatInterval { get; init; } = TimeSpan.FromMilliseconds(100);
+    public TimeSpan VmClockHeartbeatInterval { get; init; } = TimeSpan.FromSeconds(1);
     /// <summary>1 s: the PHC error bound in sysfs changes slowly.</summary>
     public TimeSpan PhcReadInterval { get; init; } = TimeSpan.FromSeconds(1);
     /// <summary>5 s: a failed poll within this time of the last good as_of is FreeRunning (chronyd restarts are normal), Unknown after.</summary>
