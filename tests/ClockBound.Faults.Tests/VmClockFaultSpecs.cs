@@ -79,6 +79,8 @@ public sealed class VmClockFaultSpecs(SynchronisedChronyd chronyd) : IClassFixtu
 
         using var restored = FakeVmClock.Create(VmClockPath, marker: 5);
         await WaitForStatus(daemon, RawSegment.Synchronized, marker: 5, "Synchronized once the VMClock is valid again");
+        // The recorder reads on its own thread: let it catch up with what was just seen directly.
+        await daemon.WaitUntilAsync(() => recorder.States[^1].Status == ClockStatus.Synchronized, Patience, "the recorder seeing it");
         Assert.Equal(
             [ClockStatus.Synchronized, ClockStatus.Unknown, ClockStatus.Synchronized],
             recorder.States.Select(s => s.Status));
