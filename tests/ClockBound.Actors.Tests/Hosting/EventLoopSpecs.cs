@@ -123,6 +123,38 @@ public sealed class EventLoopSpecs : IDisposable
     }
 
     [Fact]
+    public async Task A_timer_with_the_longest_delay_must_not_fire_before_one_due_sooner()
+    {
+        // TimeSpan.MaxValue is more Stopwatch ticks than fit in a long after now: the due time must not wrap around.
+        var fired = new ConcurrentQueue<string>();
+        var sooner = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        _loop.Schedule(TimeSpan.MaxValue, Timer(() => fired.Enqueue("longest")));
+        _loop.Schedule(TimeSpan.FromMilliseconds(20), Timer(() =>
+        {
+            fired.Enqueue("sooner");
+            sooner.SetResult();
+        }));
+
+        await Completes(sooner.Task, "the timer due sooner");
+        Assert.Equal(["sooner"], fired);
+    }
+
+    [Fact]
+    public async Task A_repeated_timer_with_the_longest_interval_must_run_once_before_a_timer_due_later()
+    {
+        // Its second run is due after TimeSpan.MaxValue: the due time must not wrap around into the past.
+        var runs = 0;
+        var later = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        _loop.Schedule(TimeSpan.FromMilliseconds(10), Timer(() => runs++, new TestCancelable(), TimeSpan.MaxValue));
+        _loop.Schedule(TimeSpan.FromMilliseconds(50), Timer(later.SetResult));
+
+        await Completes(later.Task, "the timer due later");
+        Assert.Equal(1, Volatile.Read(ref runs));
+    }
+
+    [Fact]
     public async Task A_timer_due_before_the_one_the_loop_sleeps_for_must_wake_it()
     {
         _loop.Schedule(TimeSpan.FromHours(1), Timer(() => { }));
