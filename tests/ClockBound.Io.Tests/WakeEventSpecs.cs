@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using ClockBound.TestSupport;
 
 namespace ClockBound.Io.Tests;
@@ -14,6 +15,9 @@ public sealed class WakeEventSpecs
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
 
     private static readonly TimeSpan Short = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>Interrupts a timed futex wait (EINTR) once a handler is installed; ignored by default, so a late one is harmless.</summary>
+    private const int SIGURG = 23;
 
     [Fact]
     public async Task Wait_must_return_true_at_once_when_the_event_was_set_before()
@@ -99,6 +103,66 @@ public sealed class WakeEventSpecs
         wake.Set();
 
         Assert.True(await waited.WaitAsync(Patience)); // a TimeoutException: the Set was lost, the waiter still sleeps
+    }
+
+    [Theory]
+    [InlineData(-1)] // Timeout.InfiniteTimeSpan
+    [InlineData(3_600_000)]
+    [InlineData(long.MaxValue)] // TimeSpan.MaxValue: more Stopwatch ticks than fit in a long after now
+    public async Task Wait_must_not_return_when_a_signal_interrupts_its_sleep(long milliseconds)
+    {
+        var timeout = milliseconds == long.MaxValue ? TimeSpan.MaxValue : TimeSpan.FromMilliseconds(milliseconds);
+        var handled = 0;
+        using var handler = PosixSignalRegistration.Create((PosixSignal)SIGURG, context =>
+        {
+            Interlocked.Increment(ref handled);
+            context.Cancel = true;
+        });
+        var wake = new WakeEvent();
+        var waiterThread = new TaskCompletionSource<OsThread>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var waited = Task.Factory.StartNew(() =>
+        {
+            waiterThread.SetResult(OsThread.Current());
+            return wake.Wait(timeout);
+        }, TaskCreationOptions.LongRunning);
+        var waiter = await waiterThread.Task.WaitAsync(Patience);
+
+        for (var signal = 1; signal <= 3; signal++)
+        {
+            Assert.True(waiter.WaitUntilAsleepUnless(() => waited.IsCompleted, Patience), $"Wait({timeout}) returned");
+            waiter.Signal(SIGURG);
+        }
+        Assert.True(waiter.WaitUntilAsleepUnless(() => waited.IsCompleted, Patience), $"Wait({timeout}) returned after a signal");
+
+        wake.Set();
+        Assert.True(await waited.WaitAsync(Patience));
+        Assert.True(Volatile.Read(ref handled) > 0, "no signal reached its handler");
+    }
+
+    [Fact]
+    public async Task Wait_interrupted_by_signals_must_time_out_never_before_its_timeout()
+    {
+        var timeout = TimeSpan.FromSeconds(2);
+        using var handler = PosixSignalRegistration.Create((PosixSignal)SIGURG, context => context.Cancel = true);
+        var wake = new WakeEvent();
+        var waiterThread = new TaskCompletionSource<OsThread>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var clock = Stopwatch.StartNew();
+        var waited = Task.Factory.StartNew(() =>
+        {
+            waiterThread.SetResult(OsThread.Current());
+            return (Set: wake.Wait(timeout), Elapsed: clock.Elapsed);
+        }, TaskCreationOptions.LongRunning);
+        var waiter = await waiterThread.Task.WaitAsync(Patience);
+
+        for (var i = 0; i < 2; i++)
+        {
+            waiter.WaitUntilAsleep(Patience);
+            waiter.Signal(SIGURG);
+        }
+
+        var (set, elapsed) = await waited.WaitAsync(Patience + timeout);
+        Assert.False(set);
+        Assert.True(elapsed >= timeout, $"Wait({timeout}) interrupted by signals returned after {elapsed}");
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 
 namespace ClockBound.TestSupport;
 
@@ -7,11 +8,23 @@ namespace ClockBound.TestSupport;
 /// blocked in the kernel (so that waking it is really tested, not the fast path of a wait that has not begun), or until
 /// the thread has exited.
 /// </summary>
-public sealed class OsThread
+public sealed partial class OsThread
 {
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(1);
 
-    private OsThread(string path) => Path = path;
+    private OsThread(string path)
+    {
+        Path = path;
+        var parts = path.Split('/'); // "", "proc", pid, "task", tid
+        ProcessId = int.Parse(parts[2]);
+        ThreadId = int.Parse(parts[4]);
+    }
+
+    /// <summary>The process's id.</summary>
+    public int ProcessId { get; }
+
+    /// <summary>The thread's kernel id (<c>gettid</c>).</summary>
+    public int ThreadId { get; }
 
     /// <summary>The task directory, e.g. <c>/proc/1234/task/1240</c>.</summary>
     public string Path { get; }
@@ -43,8 +56,29 @@ public sealed class OsThread
     /// <summary>Polls until the thread sleeps in the kernel (state S); fails after <paramref name="timeout"/>.</summary>
     public void WaitUntilAsleep(TimeSpan timeout) => WaitUntil(() => State == 'S', timeout, "fall asleep in the kernel");
 
+    /// <summary>Polls until the thread sleeps in the kernel (true) or <paramref name="finished"/> holds (false); fails after
+    /// <paramref name="timeout"/>.</summary>
+    public bool WaitUntilAsleepUnless(Func<bool> finished, TimeSpan timeout)
+    {
+        WaitUntil(() => finished() || State == 'S', timeout, "fall asleep in the kernel");
+        return !finished();
+    }
+
     /// <summary>Polls until the thread has exited (zombie, dead or reaped); fails after <paramref name="timeout"/>.</summary>
     public void WaitUntilExited(TimeSpan timeout) => WaitUntil(() => State is null or 'Z' or 'X', timeout, "exit");
+
+    /// <summary>Sends <paramref name="signal"/> to this thread alone (<c>tgkill</c>).</summary>
+    public void Signal(int signal)
+    {
+        if (Tgkill(ProcessId, ThreadId, signal) != 0)
+        {
+            var errno = Marshal.GetLastPInvokeError();
+            throw new IOException($"tgkill({ProcessId}, {ThreadId}, {signal}): {Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})");
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "tgkill", SetLastError = true)]
+    private static partial int Tgkill(int processId, int threadId, int signal);
 
     private void WaitUntil(Func<bool> condition, TimeSpan timeout, string what)
     {
