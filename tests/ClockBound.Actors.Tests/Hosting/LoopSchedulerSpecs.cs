@@ -1,7 +1,6 @@
 using Akka.Actor;
 using Akka.Configuration;
 using Akka.Dispatch;
-using Akka.TestKit;
 using ClockBound.Actors.Hosting;
 using ClockBound.TestSupport;
 using Xunit.Abstractions;
