@@ -61,7 +61,7 @@ public sealed class EventLoop : IDisposable
     /// <see cref="LoopTimer.IntervalTicks"/>, if set), unless it is cancelled first. Ignored once the loop is stopped.</summary>
     public void Schedule(TimeSpan delay, LoopTimer timer)
     {
-        var due = Stopwatch.GetTimestamp() + ToStopwatchTicks(delay);
+        var due = After(Stopwatch.GetTimestamp(), ToStopwatchTicks(delay));
         bool wake;
         lock (_gate)
         {
@@ -90,6 +90,11 @@ public sealed class EventLoop : IDisposable
     /// <summary>Converts a duration to Stopwatch ticks, rounding up (a timer never fires early); zero or less is 0.</summary>
     public static long ToStopwatchTicks(TimeSpan span) =>
         span <= TimeSpan.Zero ? 0 : (long)Math.Ceiling(span.Ticks * (double)Stopwatch.Frequency / TimeSpan.TicksPerSecond);
+
+    /// <summary>The timestamp <paramref name="ticks"/> (zero or more) after <paramref name="timestamp"/>, at most
+    /// <see cref="long.MaxValue"/>: a delay such as <see cref="TimeSpan.MaxValue"/> is more ticks than fit after now, and a
+    /// due time that wrapped around would be in the past.</summary>
+    private static long After(long timestamp, long ticks) => ticks > long.MaxValue - timestamp ? long.MaxValue : timestamp + ticks;
 
     private void Run()
     {
@@ -143,8 +148,8 @@ public sealed class EventLoop : IDisposable
     private void Reschedule(LoopTimer timer, long previousDue)
     {
         var now = Stopwatch.GetTimestamp();
-        var next = previousDue + timer.IntervalTicks;
-        if (next <= now) next = now + timer.IntervalTicks;
+        var next = After(previousDue, timer.IntervalTicks);
+        if (next <= now) next = After(now, timer.IntervalTicks);
         lock (_gate)
         {
             // On the loop itself, which looks at the timers again before it sleeps: no wake-up needed.
