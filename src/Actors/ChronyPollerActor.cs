@@ -15,7 +15,10 @@ namespace ClockBound.Actors;
 /// No request is awaited in a receive: each is started as a task whose outcome is piped back as a private message.
 /// Polls are due on a periodic timer (a fixed rate: with the daemon's <see cref="Hosting.SleepingScheduler"/> each tick
 /// costs one wake-up of the scheduler thread and nothing else). At most one poll is in flight: a tick that finds one still
-/// waiting for chronyd (a slow chronyd, up to the timeout) is skipped, so polls never pile up.
+/// waiting for chronyd (a slow chronyd, up to the timeout) is skipped, so polls never pile up. The poll's timeout is a
+/// timer of this actor that cancels the request: the polling client arms no .NET timer of its own, whose thread would
+/// wake and hand the expiry to a pool worker after every request (about 0.07 s of CPU a minute, BENCHMARKS.md).
+/// The reset sequence's requests are rare and keep the client's own timeout.
 /// chronyd restarts are normal: any failed request closes the client socket, and the next poll connects again.
 /// The reset sequence uses its own <see cref="ChronyClient"/> (its own socket), so it never shares a socket with an
 /// in-flight poll, and polling goes on while it runs. A <see cref="ResetChrony"/> that arrives while a sequence runs
@@ -25,10 +28,12 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
 {
     private const string PollTimerKey = "poll";
     private const string ResetTimerKey = "reset-step";
+    private const string PollTimeoutTimerKey = "poll-timeout";
 
     private readonly ClockBoundSettings _settings;
     private readonly IActorRef _clockStatus;
-    private readonly Func<ChronyClient> _connect;
+    /// <summary>Opens a client whose requests time out after the given time (InfiniteTimeSpan: never by themselves).</summary>
+    private readonly Func<TimeSpan, ChronyClient> _connect;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly CancellationTokenSource _stopping = new();
     private readonly RepeatedFailureLog _pollFailures;
@@ -36,6 +41,9 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
 
     private ChronyClient? _client;
     private bool _pollInFlight;
+    /// <summary>Cancels the poll in flight when its timeout timer fires (or the actor stops).</summary>
+    private CancellationTokenSource? _pollCancel;
+    private bool _pollTimedOut;
 
     private ChronyClient? _resetClient;
     private ResetPhase _resetPhase = ResetPhase.Idle;
@@ -43,18 +51,19 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
     private bool _resetStepInFlight;
     private bool _resetRestartRequested;
 
-    public ChronyPollerActor(ClockBoundSettings settings, IActorRef clockStatus, Func<ChronyClient>? connect = null)
+    public ChronyPollerActor(ClockBoundSettings settings, IActorRef clockStatus, Func<TimeSpan, ChronyClient>? connect = null)
     {
         _settings = settings;
         _clockStatus = clockStatus;
-        _connect = connect ?? (() => ChronyClient.Connect(
-            settings.ChronySocketPath, settings.ChronyClientSocketDirectory, settings.ChronyTimeout));
+        _connect = connect ?? (timeout => ChronyClient.Connect(
+            settings.ChronySocketPath, settings.ChronyClientSocketDirectory, timeout));
         _pollFailures = new RepeatedFailureLog(_log, $"chronyd tracking poll ({settings.ChronySocketPath})");
         _resetFailures = new RepeatedFailureLog(_log, $"chronyd reset after disruption ({settings.ChronySocketPath})");
 
         Receive<Poll>(_ => StartPoll());
         Receive<PollSucceeded>(OnPollSucceeded);
         Receive<PollFailed>(OnPollFailed);
+        Receive<PollTimedOut>(_ => OnPollTimedOut());
         Receive<ResetChrony>(_ => OnResetRequested());
         Receive<ResetStep>(_ => StartResetStep());
         Receive<ResetStepSucceeded>(_ => OnResetStepSucceeded());
@@ -62,8 +71,8 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
         Receive<InjectFault>(InjectFault.Throw);
     }
 
-    /// <summary>Props; <paramref name="connect"/> replaces <see cref="ChronyClient.Connect"/> (tests, other sockets).</summary>
-    public static Props Props(ClockBoundSettings settings, IActorRef clockStatus, Func<ChronyClient>? connect = null) =>
+    /// <summary>Props; <paramref name="connect"/> (given the request timeout) replaces <see cref="ChronyClient.Connect"/>.</summary>
+    public static Props Props(ClockBoundSettings settings, IActorRef clockStatus, Func<TimeSpan, ChronyClient>? connect = null) =>
         Akka.Actor.Props.Create(() => new ChronyPollerActor(settings, clockStatus, connect));
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -78,6 +87,7 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
     protected override void PostStop()
     {
         _stopping.Cancel();
+        _pollCancel?.Cancel();
         _client?.Dispose();
         _resetClient?.Dispose();
     }
@@ -90,7 +100,7 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
             return;
         if (_client is null)
         {
-            _client = TryConnect(out var failure);
+            _client = TryConnect(Timeout.InfiniteTimeSpan, out var failure);
             if (_client is null)
             {
                 // No chronyd (restarting, or not yet started) or no permission: report it, connect again next time.
@@ -104,7 +114,10 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
         long startedAt = Stopwatch.GetTimestamp();
         var client = _client;
         _pollInFlight = true;
-        Run(() => client.GetTrackingAsync(_stopping.Token)).PipeTo(
+        _pollTimedOut = false;
+        var cancel = _pollCancel = new CancellationTokenSource();
+        Timers.StartSingleTimer(PollTimeoutTimerKey, PollTimedOut.Instance, _settings.ChronyTimeout);
+        Run(() => client.GetTrackingAsync(cancel.Token)).PipeTo(
             Self,
             success: reply => new PollSucceeded(reply, asOf, startedAt),
             failure: ex => new PollFailed(ex));
@@ -112,7 +125,7 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
 
     private void OnPollSucceeded(PollSucceeded m)
     {
-        _pollInFlight = false;
+        EndPoll();
         var tracked = new ChronyTracked(m.Reply, m.AsOf, Clocks.Realtime()) { RoundTrip = Stopwatch.GetElapsedTime(m.StartedAt) };
         _clockStatus.Tell(tracked);
         Context.System.EventStream.Publish(tracked);
@@ -121,12 +134,34 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
 
     private void OnPollFailed(PollFailed m)
     {
-        _pollInFlight = false;
+        var timedOut = _pollTimedOut;
+        EndPoll();
         // Start the next poll on a fresh socket: after a chronyd restart the old one is connected to a dead socket,
         // and a late reply to this request must not be taken for the next one's.
         _client?.Dispose();
         _client = null;
-        ReportPollFailure(Unwrap(m.Cause));
+        var cause = Unwrap(m.Cause);
+        ReportPollFailure(timedOut && cause is OperationCanceledException
+            ? new ChronyException(ChronyErrorKind.Timeout, _settings.ChronySocketPath,
+                $"chronyd at {_settings.ChronySocketPath} did not answer tracking within {_settings.ChronyTimeout.TotalMilliseconds:0} ms")
+            : cause);
+    }
+
+    /// <summary>The poll's timeout timer fired while it was still in flight: cancel it (it then fails as a timeout).</summary>
+    private void OnPollTimedOut()
+    {
+        if (!_pollInFlight || _pollCancel is null)
+            return;
+        _pollTimedOut = true;
+        _pollCancel.Cancel();
+    }
+
+    private void EndPoll()
+    {
+        _pollInFlight = false;
+        Timers.Cancel(PollTimeoutTimerKey);
+        _pollCancel?.Dispose();
+        _pollCancel = null;
     }
 
     private void ReportPollFailure(Exception cause)
@@ -182,7 +217,7 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
         _resetStepInFlight = true;
         if (_resetClient is null)
         {
-            _resetClient = TryConnect(out var failure);
+            _resetClient = TryConnect(_settings.ChronyTimeout, out var failure);
             if (_resetClient is null)
             {
                 Self.Tell(new ResetStepFailed(failure!));
@@ -256,12 +291,12 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
 
     // ---- helpers ----
 
-    private ChronyClient? TryConnect(out Exception? failure)
+    private ChronyClient? TryConnect(TimeSpan timeout, out Exception? failure)
     {
         try
         {
             failure = null;
-            return _connect();
+            return _connect(timeout);
         }
         catch (Exception ex)
         {
@@ -299,6 +334,12 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
     {
         public static readonly Poll Instance = new();
         private Poll() { }
+    }
+
+    private sealed class PollTimedOut
+    {
+        public static readonly PollTimedOut Instance = new();
+        private PollTimedOut() { }
     }
 
     private sealed class ResetStep

@@ -39,7 +39,10 @@ public sealed class ChronyClient : IDisposable
     /// <summary>chronyd's command socket.</summary>
     public string ChronySocketPath { get; }
 
-    /// <summary>Creates and binds the client socket and connects to chronyd's socket. Throws <see cref="ChronyException"/>.</summary>
+    /// <summary>Creates and binds the client socket and connects to chronyd's socket. Throws <see cref="ChronyException"/>.
+    /// <paramref name="timeout"/> limits each request (default <see cref="DefaultTimeout"/>); with
+    /// <see cref="Timeout.InfiniteTimeSpan"/> only the caller's cancellation token does, and the client arms no timer of
+    /// its own (the daemon's poller keeps the time with a timer on its event loop, which costs no extra thread wake-up).</summary>
     public static ChronyClient Connect(string chronySocketPath, string? clientSocketDirectory = null, TimeSpan? timeout = null)
     {
         chronySocketPath = Path.GetFullPath(chronySocketPath);
@@ -121,14 +124,16 @@ public sealed class ChronyClient : IDisposable
     /// ignoring stray datagrams, until the timeout.</summary>
     private async Task ExchangeAsync(ChronyCommand command, uint sequence, int requestLength, CancellationToken cancellationToken)
     {
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(_timeout);
+        // Without a timeout of its own (InfiniteTimeSpan) the caller's token is the only limit: no .NET timer is armed.
+        using var deadline = _timeout == Timeout.InfiniteTimeSpan ? null : CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline?.CancelAfter(_timeout);
+        var token = deadline?.Token ?? cancellationToken;
         try
         {
-            await SendAsync(requestLength, deadline.Token).ConfigureAwait(false);
+            await SendAsync(requestLength, token).ConfigureAwait(false);
             while (true)
             {
-                var received = await _socket!.ReceiveAsync(_reply, SocketFlags.None, deadline.Token).ConfigureAwait(false);
+                var received = await _socket!.ReceiveAsync(_reply, SocketFlags.None, token).ConfigureAwait(false);
                 if (ChronyReplyValidator.IsValidReply(_reply.AsSpan(0, received), command, sequence, ChronySocketPath)) return;
             }
         }

@@ -100,7 +100,9 @@ public sealed class ChronyPollerActorTests : TestKit
 
         Sys.ActorOf(ChronyPollerActor.Props(settings, clockStatus));
 
-        Assert.Equal(ChronyErrorKind.Timeout, clockStatus.ExpectMsg<ChronyPollFailed>(Patience).Kind);
+        var failed = clockStatus.ExpectMsg<ChronyPollFailed>(Patience);
+        Assert.Equal(ChronyErrorKind.Timeout, failed.Kind);
+        Assert.Equal($"chronyd at {settings.ChronySocketPath} did not answer tracking within 300 ms", failed.Reason);
         clockStatus.ExpectMsg<ChronyTracked>(Patience);
     }
 

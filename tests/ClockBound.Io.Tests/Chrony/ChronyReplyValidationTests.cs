@@ -193,6 +193,32 @@ public sealed class ChronyReplyValidationTests : IDisposable
     }
 
     [Fact]
+    public async Task A_client_without_a_timeout_of_its_own_must_wait_until_the_callers_token_is_cancelled()
+    {
+        using var client = ChronyClient.Connect(_chronyd.Path, timeout: System.Threading.Timeout.InfiniteTimeSpan);
+        using var cancel = new CancellationTokenSource();
+
+        var tracking = client.GetTrackingAsync(cancel.Token);
+        await _chronyd.ReceiveRequestAsync(); // no reply: only the caller can end the request
+        Assert.False(tracking.IsCompleted);
+        cancel.Cancel();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => tracking);
+    }
+
+    [Fact]
+    public async Task A_client_without_a_timeout_of_its_own_must_still_decode_the_reply()
+    {
+        using var client = ChronyClient.Connect(_chronyd.Path, timeout: System.Threading.Timeout.InfiniteTimeSpan);
+
+        var tracking = client.GetTrackingAsync();
+        var request = await _chronyd.ReceiveRequestAsync();
+        await _chronyd.SendAsync(TrackingReplyTo(request), client.SocketPath);
+
+        Assert.Equal(LeapStatus.Normal, (await tracking).LeapStatus);
+    }
+
+    [Fact]
     public async Task Stray_datagrams_must_be_skipped_for_the_matching_reply()
     {
         var tracking = _client.GetTrackingAsync();
