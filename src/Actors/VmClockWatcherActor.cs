@@ -89,7 +89,8 @@ public sealed class VmClockWatcherActor : ReceiveActor
             long lastSentAt = 0;
             do
             {
-                var marker = reader.Read().DisruptionMarker;
+                // The marker alone (as a client reads it): the constant header was validated when the device was opened.
+                var marker = reader.ReadDisruptionMarker();
                 if (marker != lastSent || Stopwatch.GetElapsedTime(lastSentAt) >= heartbeat)
                 {
                     self.Tell(new MarkerRead(marker));
