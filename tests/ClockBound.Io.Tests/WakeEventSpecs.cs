@@ -67,8 +67,10 @@ public sealed class WakeEventSpecs
         Assert.True(elapsed >= timeout, $"Wait({timeout}) returned after {elapsed}");
     }
 
-    [Fact]
-    public async Task Set_must_wake_a_thread_asleep_in_an_infinite_wait()
+    [Theory]
+    [InlineData(-1)] // Timeout.InfiniteTimeSpan
+    [InlineData(3_600_000)] // one hour
+    public async Task Set_must_wake_a_thread_asleep_in_a_wait(int timeoutMilliseconds)
     {
         var wake = new WakeEvent();
         var waiterThread = new TaskCompletionSource<OsThread>(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -76,30 +78,12 @@ public sealed class WakeEventSpecs
         var waited = Task.Factory.StartNew(() =>
         {
             waiterThread.SetResult(OsThread.Current());
-            return wake.Wait(Timeout.InfiniteTimeSpan);
+            return wake.Wait(TimeSpan.FromMilliseconds(timeoutMilliseconds));
         }, TaskCreationOptions.LongRunning);
 
         // Set only once the waiter sleeps in the kernel: the wake must come through FUTEX_WAKE, not the fast path.
         (await waiterThread.Task.WaitAsync(Patience)).WaitUntilAsleep(Patience);
-        Assert.False(waited.IsCompleted, "an infinite wait on an unset event returned");
-        wake.Set();
-
-        Assert.True(await waited.WaitAsync(Patience)); // a TimeoutException: the Set was lost, the waiter still sleeps
-    }
-
-    [Fact]
-    public async Task Set_must_wake_a_thread_asleep_in_a_wait_with_a_timeout()
-    {
-        var wake = new WakeEvent();
-        var waiterThread = new TaskCompletionSource<OsThread>(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        var waited = Task.Factory.StartNew(() =>
-        {
-            waiterThread.SetResult(OsThread.Current());
-            return wake.Wait(TimeSpan.FromHours(1));
-        }, TaskCreationOptions.LongRunning);
-
-        (await waiterThread.Task.WaitAsync(Patience)).WaitUntilAsleep(Patience);
+        Assert.False(waited.IsCompleted, "a wait on an unset event returned before its timeout");
         wake.Set();
 
         Assert.True(await waited.WaitAsync(Patience)); // a TimeoutException: the Set was lost, the waiter still sleeps
