@@ -136,38 +136,29 @@ public sealed class LoopSchedulerSpecs(ITestOutputHelper output) : Akka.TestKit.
     }
 
     [Fact]
-    public async Task The_loop_executor_must_refuse_another_scheduler_naming_the_one_it_needs()
+    public async Task With_another_scheduler_the_loop_executor_must_run_the_actors_on_a_loop_of_its_own()
     {
-        var system = ActorSystem.Create("default-scheduler");
+        // An operator's -c file may name another scheduler (Akka's own, say) and keep the daemon's executor.
+        var system = ActorSystem.Create("default-scheduler", ConfigurationFactory.ParseString("""
+            akka.actor.default-dispatcher.executor = "ClockBound.Actors.Hosting.LoopExecutorConfigurator, ClockBound.Actors"
+            akka.loggers-dispatcher = "akka.actor.internal-dispatcher"
+            """));
         try
         {
-            var prerequisites = new DefaultDispatcherPrerequisites(system.EventStream, system.Scheduler, system.Settings,
-                system.Mailboxes);
-            var configurator = new LoopExecutorConfigurator(system.Settings.Config.GetConfig("akka.actor.default-dispatcher"),
-                prerequisites);
+            Assert.IsType<HashedWheelTimerScheduler>(system.Scheduler);
+            var reporter = system.ActorOf(Props.Create(() => new ThreadReporter()));
 
-            var failure = Assert.Throws<ConfigurationException>(() => configurator.Produce("akka.actor.default-dispatcher"));
+            var first = await reporter.Ask<ThreadSeen>("first", Patience);
+            var second = await reporter.Ask<ThreadSeen>("second", Patience);
 
-            Assert.Contains("akka.actor.default-dispatcher", failure.Message);
-            Assert.Contains($"akka.scheduler.implementation = \"{typeof(LoopScheduler).FullName}, ClockBound.Actors\"", failure.Message);
-            Assert.Contains(nameof(HashedWheelTimerScheduler), failure.Message);
+            Assert.Equal("akka.actor.default-dispatcher", first.Name);
+            Assert.Equal(first.ThreadId, second.ThreadId);
+            Assert.NotEqual(Environment.CurrentManagedThreadId, first.ThreadId);
         }
         finally
         {
             await system.Terminate().WaitAsync(Patience);
         }
-    }
-
-    [Fact]
-    public async Task An_actor_system_with_the_loop_executor_but_not_the_loop_scheduler_must_shut_itself_down()
-    {
-        // Its guardians run on the default dispatcher, whose executor fails when they start (logged as "Guardian failed").
-        var system = ActorSystem.Create("default-scheduler", ConfigurationFactory.ParseString("""
-            akka.actor.default-dispatcher.executor = "ClockBound.Actors.Hosting.LoopExecutorConfigurator, ClockBound.Actors"
-            akka.loggers-dispatcher = "akka.actor.internal-dispatcher"
-            """));
-
-        await system.WhenTerminated.WaitAsync(Patience); // nobody called Terminate
     }
 
     private sealed record ThreadSeen(string What, int ThreadId, string? Name)
