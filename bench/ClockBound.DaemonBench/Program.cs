@@ -95,8 +95,24 @@ if (options.Runs("steady"))
     var (daemonCpu0, emptyCpu0) = (CpuSeconds(daemon.Pid), CpuSeconds(empty.Pid));
     var threads0 = Threads(daemon.Pid);
     var generation0 = RawSegment.TryRead(shm)!.Generation;
+    // The floor, measured in the same window: a bare thread of this process that does nothing but wake up every 10 ms
+    // (as the daemon's VMClock thread does). What a wake-up costs moves with the machine's state (an idle vCPU is dearer
+    // to wake), so the daemon's figures are only comparable across runs next to it.
+    var stopFloor = new ClockBound.Io.WakeEvent();
+    var floorThread = new TaskCompletionSource<OsThread>();
+    var floor = new Thread(() =>
+    {
+        floorThread.SetResult(OsThread.Current());
+        while (!stopFloor.Wait(TimeSpan.FromMilliseconds(10))) { }
+    }) { IsBackground = true, Name = "floor-100hz" };
+    floor.Start();
+    var floorTask = floorThread.Task.Result;
+    double floorCpu0 = ThreadCpuSeconds(floorTask.Path);
     Thread.Sleep(TimeSpan.FromSeconds(options.SteadySeconds));
     var threads1 = Threads(daemon.Pid);
+    double floorCpu = (ThreadCpuSeconds(floorTask.Path) - floorCpu0) * 60.0 / options.SteadySeconds;
+    stopFloor.Set();
+    floor.Join();
     double perMinute = 60.0 / options.SteadySeconds;
     double daemonCpu = (CpuSeconds(daemon.Pid) - daemonCpu0) * perMinute;
     double emptyCpu = (CpuSeconds(empty.Pid) - emptyCpu0) * perMinute;
@@ -122,6 +138,7 @@ if (options.Runs("steady"))
         .OrderByDescending(g => g.Cpu);
     foreach (var g in byName)
         threadRows.Add((g.Count > 1 ? $"{g.Name} (×{g.Count})" : g.Name, $"{g.Cpu:0.000}", $"{g.Wakes:0.0}"));
+    threadRows.Add(("(floor: a bare thread of the bench waking every 10 ms)", $"{floorCpu:0.000}", "100"));
 }
 
 if (options.Runs("rtt"))
@@ -178,7 +195,7 @@ static Dictionary<int, (string Name, double Cpu, long Wakes)> Threads(int pid)
             var stat = File.ReadAllText(Path.Combine(task, "stat"));
             var name = stat[(stat.IndexOf('(') + 1)..stat.LastIndexOf(')')];
             // schedstat's first field: time on CPU in ns (finer than stat's 10 ms clock ticks).
-            double cpu = long.Parse(File.ReadAllText(Path.Combine(task, "schedstat")).Split(' ')[0], CultureInfo.InvariantCulture) / 1e9;
+            double cpu = ThreadCpuSeconds(task);
             long wakes = long.Parse(File.ReadLines(Path.Combine(task, "status"))
                 .Single(l => l.StartsWith("voluntary_ctxt_switches:", StringComparison.Ordinal)).Split(':')[1].Trim(), CultureInfo.InvariantCulture);
             threads[int.Parse(Path.GetFileName(task), CultureInfo.InvariantCulture)] = (name, cpu, wakes);
@@ -190,6 +207,10 @@ static Dictionary<int, (string Name, double Cpu, long Wakes)> Threads(int pid)
     }
     return threads;
 }
+
+/// <summary>A thread's time on CPU in seconds (the first field of its schedstat, in ns).</summary>
+static double ThreadCpuSeconds(string taskPath) =>
+    long.Parse(File.ReadAllText(Path.Combine(taskPath, "schedstat")).Split(' ')[0], CultureInfo.InvariantCulture) / 1e9;
 
 static double CpuSeconds(int pid)
 {
