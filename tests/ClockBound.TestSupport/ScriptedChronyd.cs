@@ -1,12 +1,15 @@
 using System.Buffers.Binary;
+using System.Collections.Concurrent;
 using System.Net.Sockets;
+using ClockBound.Io;
 
 namespace ClockBound.TestSupport;
 
 /// <summary>
 /// A real Unix datagram socket bound where the daemon expects chronyd, answering each request with whatever datagrams
 /// <see cref="Responder"/> returns (none, one or several: hostile, failing or good replies). Replies go to the sender's
-/// own bound socket, as chronyd's do. The responder can be swapped while the daemon runs. Dispose stops it.
+/// own bound socket, as chronyd's do. The responder can be swapped while the daemon runs. With a reply delay (a slow
+/// chronyd) the replies are sent later while further requests are served. Dispose stops it.
 /// </summary>
 public sealed class ScriptedChronyd : IDisposable
 {
@@ -25,11 +28,14 @@ public sealed class ScriptedChronyd : IDisposable
     private readonly Task _serving;
     private volatile Func<ChronyRequest, IReadOnlyList<byte[]>> _responder;
     private int _requests;
+    private int _outstanding;
 
-    public ScriptedChronyd(string socketPath, Func<ChronyRequest, IReadOnlyList<byte[]>> responder)
+    /// <param name="replyDelay">Latency of every reply (a slow chronyd); zero: replies are sent at once.</param>
+    public ScriptedChronyd(string socketPath, Func<ChronyRequest, IReadOnlyList<byte[]>> responder, TimeSpan replyDelay = default)
     {
         SocketPath = socketPath;
         _responder = responder;
+        ReplyDelay = replyDelay;
         _socket.Bind(new UnixDomainSocketEndPoint(socketPath));
         _serving = Task.Run(ServeAsync);
     }
@@ -46,6 +52,14 @@ public sealed class ScriptedChronyd : IDisposable
     /// <summary>Requests received so far.</summary>
     public int RequestCount => Volatile.Read(ref _requests);
 
+    public TimeSpan ReplyDelay { get; }
+
+    /// <summary>The most answered requests that were ever waiting for their replies at the same time.</summary>
+    public int MaxOutstanding { get; private set; }
+
+    /// <summary>CLOCK_REALTIME just before each reply datagram was sent.</summary>
+    public ConcurrentQueue<Timespec> ReplySentRealtime { get; } = new();
+
     /// <summary>A failure in the serving loop (the responder threw), or null.</summary>
     public Exception? Error { get; private set; }
 
@@ -58,17 +72,14 @@ public sealed class ScriptedChronyd : IDisposable
             {
                 var received = await _socket.ReceiveFromAsync(buffer, SocketFlags.None, new UnixDomainSocketEndPoint(SocketPath), _stop.Token);
                 var request = new ChronyRequest(buffer.AsSpan(0, received.ReceivedBytes).ToArray(), Interlocked.Increment(ref _requests) - 1);
-                foreach (var datagram in _responder(request))
-                {
-                    try
-                    {
-                        await _socket.SendToAsync(datagram, SocketFlags.None, received.RemoteEndPoint, _stop.Token);
-                    }
-                    catch (SocketException)
-                    {
-                        // The client closed its socket (timed out and reconnected): chronyd ignores that too.
-                    }
-                }
+                var replies = _responder(request);
+                if (replies.Count == 0)
+                    continue;
+                MaxOutstanding = Math.Max(MaxOutstanding, Interlocked.Increment(ref _outstanding));
+                if (ReplyDelay > TimeSpan.Zero)
+                    _ = ReplyAsync(replies, received.RemoteEndPoint); // later, while further requests are served
+                else
+                    await ReplyAsync(replies, received.RemoteEndPoint);
             }
             catch (Exception) when (_stop.IsCancellationRequested)
             {
@@ -79,6 +90,27 @@ public sealed class ScriptedChronyd : IDisposable
                 Error = e;
                 return;
             }
+        }
+    }
+
+    private async Task ReplyAsync(IReadOnlyList<byte[]> replies, System.Net.EndPoint client)
+    {
+        try
+        {
+            if (ReplyDelay > TimeSpan.Zero) await Task.Delay(ReplyDelay, _stop.Token); // simulated server latency
+            Interlocked.Decrement(ref _outstanding);
+            foreach (var datagram in replies)
+            {
+                ReplySentRealtime.Enqueue(Clocks.Realtime());
+                await _socket.SendToAsync(datagram, SocketFlags.None, client, _stop.Token);
+            }
+        }
+        catch (Exception) when (_stop.IsCancellationRequested)
+        {
+        }
+        catch (SocketException)
+        {
+            // The client closed its socket (timed out and reconnected): chronyd ignores that too.
         }
     }
 
