@@ -13,8 +13,8 @@ namespace ClockBound.Actors;
 /// </summary>
 /// <remarks>
 /// No request is awaited in a receive: each is started as a task whose outcome is piped back as a private message.
-/// Polls are due on a periodic timer (a fixed rate: with the daemon's <see cref="Hosting.SleepingScheduler"/> each tick
-/// costs one wake-up of the scheduler thread and nothing else). At most one poll is in flight: a tick that finds one still
+/// Polls are due on a periodic timer (a fixed rate: with the daemon's <see cref="Hosting.LoopScheduler"/> each tick
+/// costs one wake-up of the event loop and nothing else). At most one poll is in flight: a tick that finds one still
 /// waiting for chronyd (a slow chronyd, up to the timeout) is skipped, so polls never pile up. The poll's timeout is a
 /// timer of this actor that cancels the request: the polling client arms no .NET timer of its own, whose thread would
 /// wake and hand the expiry to a pool worker after every request (about 0.07 s of CPU a minute, BENCHMARKS.md).
@@ -40,10 +40,9 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
     private readonly RepeatedFailureLog _resetFailures;
 
     private ChronyClient? _client;
-    private bool _pollInFlight;
-    /// <summary>Cancels the poll in flight when its timeout timer fires (or the actor stops).</summary>
+    /// <summary>Cancels the poll in flight when its timeout timer fires (or the actor stops); null when no poll is in flight.
+    /// Cancelled while the actor runs means: the poll timed out.</summary>
     private CancellationTokenSource? _pollCancel;
-    private bool _pollTimedOut;
 
     private ChronyClient? _resetClient;
     private ResetPhase _resetPhase = ResetPhase.Idle;
@@ -96,8 +95,8 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
 
     private void StartPoll()
     {
-        if (_pollInFlight)
-            return;
+        if (_pollCancel is not null)
+            return; // the previous poll is still waiting for chronyd
         if (_client is null)
         {
             _client = TryConnect(Timeout.InfiniteTimeSpan, out var failure);
@@ -113,8 +112,6 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
         var asOf = Clocks.MonotonicCoarse();
         long startedAt = Stopwatch.GetTimestamp();
         var client = _client;
-        _pollInFlight = true;
-        _pollTimedOut = false;
         var cancel = _pollCancel = new CancellationTokenSource();
         Timers.StartSingleTimer(PollTimeoutTimerKey, PollTimedOut.Instance, _settings.ChronyTimeout);
         Run(() => client.GetTrackingAsync(cancel.Token)).PipeTo(
@@ -134,7 +131,7 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
 
     private void OnPollFailed(PollFailed m)
     {
-        var timedOut = _pollTimedOut;
+        var timedOut = _pollCancel?.IsCancellationRequested == true;
         EndPoll();
         // Start the next poll on a fresh socket: after a chronyd restart the old one is connected to a dead socket,
         // and a late reply to this request must not be taken for the next one's.
@@ -148,17 +145,10 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
     }
 
     /// <summary>The poll's timeout timer fired while it was still in flight: cancel it (it then fails as a timeout).</summary>
-    private void OnPollTimedOut()
-    {
-        if (!_pollInFlight || _pollCancel is null)
-            return;
-        _pollTimedOut = true;
-        _pollCancel.Cancel();
-    }
+    private void OnPollTimedOut() => _pollCancel?.Cancel();
 
     private void EndPoll()
     {
-        _pollInFlight = false;
         Timers.Cancel(PollTimeoutTimerKey);
         _pollCancel?.Dispose();
         _pollCancel = null;
