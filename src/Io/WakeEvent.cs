@@ -37,10 +37,8 @@ public sealed unsafe class WakeEvent
     /// (<see cref="Timeout.InfiniteTimeSpan"/>: no limit). True if it was set, false on timeout. One thread waits at a time.</summary>
     public bool Wait(TimeSpan timeout)
     {
-        long ticks = (long)(Math.Max(timeout.Ticks, 0) * (double)Stopwatch.Frequency / TimeSpan.TicksPerSecond); // saturates
-        long start = Stopwatch.GetTimestamp();
-        // A timeout that ends after long.MaxValue (TimeSpan.MaxValue, say) is no limit; added, it would wrap into the past.
-        long deadline = timeout == Timeout.InfiniteTimeSpan || ticks > long.MaxValue - start ? long.MaxValue : start + ticks;
+        // long.MaxValue (no limit) for the infinite timeout and for one that ends after the end of time (TimeSpan.MaxValue).
+        long deadline = StopwatchTicks.Deadline(timeout);
         while (true)
         {
             // Announce the sleep; a Set that comes first leaves 1 here, which is taken instead.

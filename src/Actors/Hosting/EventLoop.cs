@@ -61,7 +61,7 @@ public sealed class EventLoop : IDisposable
     /// <see cref="LoopTimer.IntervalTicks"/>, if set), unless it is cancelled first. Ignored once the loop is stopped.</summary>
     public void Schedule(TimeSpan delay, LoopTimer timer)
     {
-        var due = After(Stopwatch.GetTimestamp(), ToStopwatchTicks(delay));
+        var due = StopwatchTicks.After(Stopwatch.GetTimestamp(), StopwatchTicks.From(delay));
         bool wake;
         lock (_gate)
         {
@@ -86,15 +86,6 @@ public sealed class EventLoop : IDisposable
         _wake.Set();
         if (Thread.CurrentThread != _thread) _thread.Join();
     }
-
-    /// <summary>Converts a duration to Stopwatch ticks, rounding up (a timer never fires early); zero or less is 0.</summary>
-    public static long ToStopwatchTicks(TimeSpan span) =>
-        span <= TimeSpan.Zero ? 0 : (long)Math.Ceiling(span.Ticks * (double)Stopwatch.Frequency / TimeSpan.TicksPerSecond);
-
-    /// <summary>The timestamp <paramref name="ticks"/> (zero or more) after <paramref name="timestamp"/>, at most
-    /// <see cref="long.MaxValue"/>: a delay such as <see cref="TimeSpan.MaxValue"/> is more ticks than fit after now, and a
-    /// due time that wrapped around would be in the past.</summary>
-    private static long After(long timestamp, long ticks) => ticks > long.MaxValue - timestamp ? long.MaxValue : timestamp + ticks;
 
     private void Run()
     {
@@ -148,8 +139,8 @@ public sealed class EventLoop : IDisposable
     private void Reschedule(LoopTimer timer, long previousDue)
     {
         var now = Stopwatch.GetTimestamp();
-        var next = After(previousDue, timer.IntervalTicks);
-        if (next <= now) next = After(now, timer.IntervalTicks);
+        var next = StopwatchTicks.After(previousDue, timer.IntervalTicks);
+        if (next <= now) next = StopwatchTicks.After(now, timer.IntervalTicks);
         lock (_gate)
         {
             // On the loop itself, which looks at the timers again before it sleeps: no wake-up needed.
@@ -179,7 +170,7 @@ public sealed class EventLoop : IDisposable
 /// (null when the caller cannot cancel).</summary>
 public abstract class LoopTimer(Akka.Actor.ICancelable? cancelable)
 {
-    /// <summary>Period of a repeated timer in Stopwatch ticks (<see cref="EventLoop.ToStopwatchTicks"/>); 0 for a one-off.</summary>
+    /// <summary>Period of a repeated timer in Stopwatch ticks (<see cref="StopwatchTicks.From"/>); 0 for a one-off.</summary>
     public long IntervalTicks { get; init; }
 
     public bool IsCancelled => cancelable?.IsCancellationRequested == true;

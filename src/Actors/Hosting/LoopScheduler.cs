@@ -3,6 +3,7 @@ using Akka.Actor;
 using Akka.Configuration;
 using Akka.Dispatch;
 using Akka.Event;
+using ClockBound.Io;
 
 namespace ClockBound.Actors.Hosting;
 
@@ -39,7 +40,7 @@ public sealed class LoopScheduler : SchedulerBase, IDateTimeOffsetNowTimeProvide
 
     protected override void InternalScheduleTellRepeatedly(TimeSpan initialDelay, TimeSpan interval, ICanTell receiver, object message,
         IActorRef sender, ICancelable cancelable) =>
-        Loop.Schedule(initialDelay, new Tell(receiver, message, sender, cancelable) { IntervalTicks = EventLoop.ToStopwatchTicks(interval) });
+        Loop.Schedule(initialDelay, new Tell(receiver, message, sender, cancelable) { IntervalTicks = StopwatchTicks.From(interval) });
 
     protected override void InternalScheduleOnce(TimeSpan delay, Action action, ICancelable cancelable) =>
         Loop.Schedule(delay, new Callback(action, cancelable));
@@ -48,10 +49,10 @@ public sealed class LoopScheduler : SchedulerBase, IDateTimeOffsetNowTimeProvide
         Loop.Schedule(delay, new Runnable(action, cancelable));
 
     protected override void InternalScheduleRepeatedly(TimeSpan initialDelay, TimeSpan interval, Action action, ICancelable cancelable) =>
-        Loop.Schedule(initialDelay, new Callback(action, cancelable) { IntervalTicks = EventLoop.ToStopwatchTicks(interval) });
+        Loop.Schedule(initialDelay, new Callback(action, cancelable) { IntervalTicks = StopwatchTicks.From(interval) });
 
     protected override void InternalScheduleRepeatedly(TimeSpan initialDelay, TimeSpan interval, IRunnable action, ICancelable cancelable) =>
-        Loop.Schedule(initialDelay, new Runnable(action, cancelable) { IntervalTicks = EventLoop.ToStopwatchTicks(interval) });
+        Loop.Schedule(initialDelay, new Runnable(action, cancelable) { IntervalTicks = StopwatchTicks.From(interval) });
 
     private sealed class Tell(ICanTell receiver, object message, IActorRef sender, ICancelable? cancelable) : LoopTimer(cancelable)
     {

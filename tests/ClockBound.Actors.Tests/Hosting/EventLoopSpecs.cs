@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Akka.Actor;
 using Akka.Dispatch;
 using ClockBound.Actors.Hosting;
+using ClockBound.Io;
 using ClockBound.TestSupport;
 
 namespace ClockBound.Actors.Tests.Hosting;
@@ -392,7 +393,7 @@ public sealed class EventLoopSpecs : IDisposable
     private static IRunnable Work(Action action) => new ActionRunnable(action);
 
     private static LoopTimer Timer(Action action, ICancelable? cancelable = null, TimeSpan interval = default) =>
-        new ActionTimer(action, cancelable) { IntervalTicks = EventLoop.ToStopwatchTicks(interval) };
+        new ActionTimer(action, cancelable) { IntervalTicks = StopwatchTicks.From(interval) };
 
     private sealed class ActionTimer(Action action, ICancelable? cancelable) : LoopTimer(cancelable)
     {
