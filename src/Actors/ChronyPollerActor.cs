@@ -12,13 +12,17 @@ namespace ClockBound.Actors;
 /// chronyd's reset-sources-then-burst sequence, retrying forever, and reports <see cref="ChronyResetCompleted"/>.
 /// </summary>
 /// <remarks>
-/// No request is awaited in a receive: each is started as a task whose outcome is piped back as a private message.
-/// Polls are due on a periodic timer (a fixed rate: with the daemon's <see cref="Hosting.LoopScheduler"/> each tick
-/// costs one wake-up of the event loop and nothing else). At most one poll is in flight: a tick that finds one still
-/// waiting for chronyd (a slow chronyd, up to the timeout) is skipped, so polls never pile up. The poll's timeout is a
-/// timer of this actor that cancels the request: the polling client arms no .NET timer of its own, whose thread would
-/// wake and hand the expiry to a pool worker after every request (about 0.07 s of CPU a minute, BENCHMARKS.md).
-/// The reset sequence's requests are rare and keep the client's own timeout.
+/// No request is awaited in a receive. Polls are due on a periodic timer; the tracking request is sent without
+/// waiting (a datagram to a local socket), and its reply is looked for <see cref="ReplyLookInterval"/> later, and again
+/// at that interval until it is there or the timeout has passed. Both never block. With the daemon's
+/// <see cref="Hosting.LoopScheduler"/> these timers fall on the event loop's tick grid, on the instants the loop wakes
+/// for the VMClock poll anyway: the reply, which chronyd sends within tens of microseconds, is read at the next tick
+/// (10 ms later) in the same wake-up as a VMClock read, so a poll costs no wake-up of its own, no socket-engine thread
+/// and no thread hand-off (BENCHMARKS.md, "Idle CPU, round 3"). as_of is read before the request, so reading the reply
+/// later only makes the published as_of that much older: the bound clients compute grows by max drift × 10 ms (0.5 µs
+/// at 50 ppm), pessimistic and correct. At most one poll is in flight: a tick that finds one still waiting for chronyd
+/// is skipped, so polls never pile up. The reset sequence's requests are rare: each is started as a task with the
+/// client's own timeout, whose outcome is piped back as a private message.
 /// chronyd restarts are normal: any failed request closes the client socket, and the next poll connects again.
 /// The reset sequence uses its own <see cref="ChronyClient"/> (its own socket), so it never shares a socket with an
 /// in-flight poll, and polling goes on while it runs. A <see cref="ResetChrony"/> that arrives while a sequence runs
@@ -28,7 +32,12 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
 {
     private const string PollTimerKey = "poll";
     private const string ResetTimerKey = "reset-step";
-    private const string PollTimeoutTimerKey = "poll-timeout";
+    private const string ReplyTimerKey = "reply";
+
+    /// <summary>How soon after the request its reply is first looked for, and then how often until the timeout. On the
+    /// daemon's event loop a look falls on the next tick of its grid (10 ms): the look shares that wake-up with the
+    /// VMClock poll. Not shorter than 1 ms, so that a loop without a grid does not spin on a chronyd that is slow.</summary>
+    private static readonly TimeSpan ReplyLookInterval = TimeSpan.FromMilliseconds(1);
 
     private readonly ClockBoundSettings _settings;
     private readonly IActorRef _clockStatus;
@@ -40,9 +49,8 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
     private readonly RepeatedFailureLog _resetFailures;
 
     private ChronyClient? _client;
-    /// <summary>Cancels the poll in flight when its timeout timer fires (or the actor stops); null when no poll is in flight.
-    /// Cancelled while the actor runs means: the poll timed out.</summary>
-    private CancellationTokenSource? _pollCancel;
+    /// <summary>The poll whose reply is awaited; null when no poll is in flight.</summary>
+    private PendingPoll? _pending;
 
     private ChronyClient? _resetClient;
     private ResetPhase _resetPhase = ResetPhase.Idle;
@@ -60,9 +68,7 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
         _resetFailures = new RepeatedFailureLog(_log, $"chronyd reset after disruption ({settings.ChronySocketPath})");
 
         Receive<Poll>(_ => StartPoll());
-        Receive<PollSucceeded>(OnPollSucceeded);
-        Receive<PollFailed>(OnPollFailed);
-        Receive<PollTimedOut>(_ => OnPollTimedOut());
+        Receive<LookForReply>(_ => OnLookForReply());
         Receive<ResetChrony>(_ => OnResetRequested());
         Receive<ResetStep>(_ => StartResetStep());
         Receive<ResetStepSucceeded>(_ => OnResetStepSucceeded());
@@ -86,7 +92,6 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
     protected override void PostStop()
     {
         _stopping.Cancel();
-        _pollCancel?.Cancel();
         _client?.Dispose();
         _resetClient?.Dispose();
     }
@@ -95,7 +100,7 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
 
     private void StartPoll()
     {
-        if (_pollCancel is not null)
+        if (_pending is not null)
             return; // the previous poll is still waiting for chronyd
         if (_client is null)
         {
@@ -111,47 +116,56 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
         // as_of is read BEFORE the request: a late reply can only make the bound more pessimistic.
         var asOf = Clocks.MonotonicCoarse();
         long startedAt = Stopwatch.GetTimestamp();
-        var client = _client;
-        var cancel = _pollCancel = new CancellationTokenSource();
-        Timers.StartSingleTimer(PollTimeoutTimerKey, PollTimedOut.Instance, _settings.ChronyTimeout);
-        Run(() => client.GetTrackingAsync(cancel.Token)).PipeTo(
-            Self,
-            success: reply => new PollSucceeded(reply, asOf, startedAt),
-            failure: ex => new PollFailed(ex));
+        try
+        {
+            _pending = new PendingPoll(_client.SendTracking(), asOf, startedAt);
+        }
+        catch (Exception ex)
+        {
+            PollFailed(ex);
+            return;
+        }
+        Timers.StartSingleTimer(ReplyTimerKey, LookForReply.Instance, ReplyLookInterval);
     }
 
-    private void OnPollSucceeded(PollSucceeded m)
+    private void OnLookForReply()
     {
-        EndPoll();
-        var tracked = new ChronyTracked(m.Reply, m.AsOf, Clocks.Realtime()) { RoundTrip = Stopwatch.GetElapsedTime(m.StartedAt) };
+        if (_pending is not { } poll) return;
+        TrackingReply reply;
+        try
+        {
+            if (!_client!.TryReceiveTracking(poll.Sequence, out reply))
+            {
+                if (Stopwatch.GetElapsedTime(poll.StartedAt) < _settings.ChronyTimeout)
+                    Timers.StartSingleTimer(ReplyTimerKey, LookForReply.Instance, ReplyLookInterval);
+                else
+                    PollFailed(new ChronyException(ChronyErrorKind.Timeout, _settings.ChronySocketPath,
+                        $"chronyd at {_settings.ChronySocketPath} did not answer tracking within {_settings.ChronyTimeout.TotalMilliseconds:0} ms"));
+                return;
+            }
+        }
+        catch (Exception ex)
+        {
+            PollFailed(ex);
+            return;
+        }
+
+        _pending = null;
+        var tracked = new ChronyTracked(reply, poll.AsOf, Clocks.Realtime()) { RoundTrip = Stopwatch.GetElapsedTime(poll.StartedAt) };
         _clockStatus.Tell(tracked);
         Context.System.EventStream.Publish(tracked);
         _pollFailures.Success();
     }
 
-    private void OnPollFailed(PollFailed m)
+    private void PollFailed(Exception cause)
     {
-        var timedOut = _pollCancel?.IsCancellationRequested == true;
-        EndPoll();
+        _pending = null;
+        Timers.Cancel(ReplyTimerKey);
         // Start the next poll on a fresh socket: after a chronyd restart the old one is connected to a dead socket,
         // and a late reply to this request must not be taken for the next one's.
         _client?.Dispose();
         _client = null;
-        var cause = Unwrap(m.Cause);
-        ReportPollFailure(timedOut && cause is OperationCanceledException
-            ? new ChronyException(ChronyErrorKind.Timeout, _settings.ChronySocketPath,
-                $"chronyd at {_settings.ChronySocketPath} did not answer tracking within {_settings.ChronyTimeout.TotalMilliseconds:0} ms")
-            : cause);
-    }
-
-    /// <summary>The poll's timeout timer fired while it was still in flight: cancel it (it then fails as a timeout).</summary>
-    private void OnPollTimedOut() => _pollCancel?.Cancel();
-
-    private void EndPoll()
-    {
-        Timers.Cancel(PollTimeoutTimerKey);
-        _pollCancel?.Dispose();
-        _pollCancel = null;
+        ReportPollFailure(cause);
     }
 
     private void ReportPollFailure(Exception cause)
@@ -326,10 +340,10 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
         private Poll() { }
     }
 
-    private sealed class PollTimedOut
+    private sealed class LookForReply
     {
-        public static readonly PollTimedOut Instance = new();
-        private PollTimedOut() { }
+        public static readonly LookForReply Instance = new();
+        private LookForReply() { }
     }
 
     private sealed class ResetStep
@@ -344,9 +358,8 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
         private ResetStepSucceeded() { }
     }
 
-    private sealed record PollSucceeded(TrackingReply Reply, Timespec AsOf, long StartedAt);
-
-    private sealed record PollFailed(Exception Cause);
+    /// <summary>A tracking request in flight: its sequence number, the as_of read before it, and when it was sent.</summary>
+    private sealed record PendingPoll(uint Sequence, Timespec AsOf, long StartedAt);
 
     private sealed record ResetStepFailed(Exception Cause);
 }

@@ -63,19 +63,67 @@ public sealed class ChronyClient : IDisposable
             var sequence = NextSequence();
             var length = ChronyRequests.WriteTracking(_request, sequence);
             await ExchangeAsync(ChronyCommand.Tracking, sequence, length, cancellationToken).ConfigureAwait(false);
-            try
-            {
-                return TrackingReply.ReadFrom(_reply);
-            }
-            catch (InvalidDataException e)
-            {
-                throw new ChronyException(ChronyErrorKind.InvalidReply, ChronySocketPath,
-                    $"chronyd at {ChronySocketPath} sent an invalid tracking reply: {e.Message}", e);
-            }
+            return ParseTracking();
         }
         finally
         {
             ExitRequest();
+        }
+    }
+
+    /// <summary>
+    /// Sends a tracking request without waiting for anything (the socket never blocks) and returns its sequence number;
+    /// <see cref="TryReceiveTracking"/> collects the reply. For a caller that keeps its own time: no timeout applies, and
+    /// the request stays in flight (no other request can start) until its reply is received, a call fails, or the client
+    /// is disposed. Throws <see cref="ChronyException"/>.
+    /// </summary>
+    public uint SendTracking()
+    {
+        EnterRequest();
+        try
+        {
+            var sequence = NextSequence();
+            var length = ChronyRequests.WriteTracking(_request, sequence);
+            Send(length);
+            return sequence;
+        }
+        catch
+        {
+            ExitRequest();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// The reply to the tracking request <paramref name="sequence"/> from <see cref="SendTracking"/>, if it has arrived:
+    /// reads the datagrams waiting on the socket without blocking, skipping stray ones (a late reply to an earlier
+    /// request). False if the reply is not there yet. Throws <see cref="ChronyException"/> for a socket error or an
+    /// invalid reply, which ends the request.
+    /// </summary>
+    public bool TryReceiveTracking(uint sequence, out TrackingReply reply)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        try
+        {
+            while (true)
+            {
+                var received = _socket!.Receive(_reply, SocketFlags.None, out var error);
+                if (error == SocketError.WouldBlock)
+                {
+                    reply = default;
+                    return false;
+                }
+                if (error != SocketError.Success) throw MapSocketError(new SocketException((int)error), ChronySocketPath, ChronySocketPath);
+                if (!ChronyReplyValidator.IsValidReply(_reply.AsSpan(0, received), ChronyCommand.Tracking, sequence, ChronySocketPath)) continue;
+                reply = ParseTracking();
+                ExitRequest();
+                return true;
+            }
+        }
+        catch
+        {
+            ExitRequest();
+            throw;
         }
     }
 
@@ -108,6 +156,19 @@ public sealed class ChronyClient : IDisposable
         finally
         {
             ExitRequest();
+        }
+    }
+
+    private TrackingReply ParseTracking()
+    {
+        try
+        {
+            return TrackingReply.ReadFrom(_reply);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new ChronyException(ChronyErrorKind.InvalidReply, ChronySocketPath,
+                $"chronyd at {ChronySocketPath} sent an invalid tracking reply: {e.Message}", e);
         }
     }
 
@@ -169,6 +230,40 @@ public sealed class ChronyClient : IDisposable
         }
     }
 
+    /// <summary>Sends the request in <see cref="_request"/> without blocking, reconnecting once as <see cref="SendAsync"/> does.
+    /// A full queue at chronyd's socket (chronyd is not reading) fails at once instead of waiting.</summary>
+    private void Send(int length)
+    {
+        try
+        {
+            try
+            {
+                _socket ??= Open(SocketPath, ChronySocketPath);
+                SendOnce(length);
+            }
+            catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionRefused or SocketError.NotConnected)
+            {
+                _socket!.Dispose();
+                _socket = null;
+                _socket = Open(SocketPath, ChronySocketPath);
+                SendOnce(length);
+            }
+        }
+        catch (SocketException e)
+        {
+            throw MapSocketError(e, ChronySocketPath, ChronySocketPath);
+        }
+    }
+
+    private void SendOnce(int length)
+    {
+        _socket!.Send(_request.AsSpan(0, length), SocketFlags.None, out var error);
+        if (error == SocketError.WouldBlock)
+            throw new ChronyException(ChronyErrorKind.Timeout, ChronySocketPath,
+                $"chronyd at {ChronySocketPath} is not taking requests (its socket's queue is full)");
+        if (error != SocketError.Success) throw new SocketException((int)error);
+    }
+
     /// <summary>Creates the client socket, binds it to <paramref name="clientPath"/> and connects it to chronyd's socket.</summary>
     private static Socket Open(string clientPath, string chronySocketPath)
     {
@@ -179,6 +274,8 @@ public sealed class ChronyClient : IDisposable
             try
             {
                 socket.Connect(new UnixDomainSocketEndPoint(chronySocketPath));
+                // The synchronous calls (SendTracking, TryReceiveTracking) must never wait; the asynchronous ones do not mind.
+                socket.Blocking = false;
             }
             catch (SocketException e)
             {
