@@ -163,8 +163,16 @@ public sealed class ClockStatusActor : ReceiveActor, IWithTimers
         if (sample.Status == ChronyClockStatus.Synchronized)
             _lastGood = (sample.AsOf, sample.BoundNanoseconds);
         _chrony = sample.Status;
-        Step($"chrony tracking ({sample.Status})", publish: true);
+        Step(TrackingTrigger(sample.Status), publish: true);
     }
+
+    /// <summary>The trigger a tracking reply gives <see cref="Step"/>: one string per status, not one per poll.</summary>
+    private static string TrackingTrigger(ChronyClockStatus status) => status switch
+    {
+        ChronyClockStatus.Synchronized => "chrony tracking (Synchronized)",
+        ChronyClockStatus.FreeRunning => "chrony tracking (FreeRunning)",
+        _ => "chrony tracking (Unknown)",
+    };
 
     private void OnChronyPollFailed(ChronyPollFailed failed)
     {

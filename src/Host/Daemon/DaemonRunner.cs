@@ -24,7 +24,6 @@ internal static class DaemonRunner
             await stdout.WriteLineAsync(ConfigurationLoader.Render(config));
             return ExitCodes.Success;
         }
-        RuntimeTuning.Apply();
 
         ReopenableFileSink? logFile;
         try
