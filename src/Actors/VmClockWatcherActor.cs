@@ -57,13 +57,17 @@ public sealed class VmClockWatcherActor : ReceiveActor, IWithTimers
     protected override void PostStop() => _reader?.Dispose();
 
     /// <summary>Reads the marker alone (the constant header was validated when the device was opened) and reports it when
-    /// it changed or the heartbeat is due. A failed read is reported, then fails the actor with the reader's exception
-    /// (its message names the device): the supervisor logs it and restarts the watcher, which opens the device again.</summary>
+    /// it changed or the heartbeat is due; before a heartbeat it also checks that the device is still there (the mapping
+    /// outlives a removal, so reads alone would not tell). A failure is reported, then fails the actor with the reader's
+    /// exception (its message names the device): the supervisor logs it and restarts the watcher, which opens the device
+    /// again.</summary>
     private void ReadMarker()
     {
         ulong marker;
+        bool heartbeatDue = Stopwatch.GetElapsedTime(_lastReportedAt) >= _settings.VmClockHeartbeatInterval;
         try
         {
+            if (heartbeatDue) _reader!.EnsureStillAtPath();
             marker = _reader!.ReadDisruptionMarker();
         }
         catch (Exception ex)
@@ -72,7 +76,7 @@ public sealed class VmClockWatcherActor : ReceiveActor, IWithTimers
             throw;
         }
 
-        if (marker == _lastMarker && Stopwatch.GetElapsedTime(_lastReportedAt) < _settings.VmClockHeartbeatInterval)
+        if (marker == _lastMarker && !heartbeatDue)
             return;
         if (_lastMarker is { } last && last != marker)
             _log.Warning("VMClock {0}: disruption marker changed from {1} to {2}", _settings.VmClockPath, last, marker);

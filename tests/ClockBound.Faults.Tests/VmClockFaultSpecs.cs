@@ -87,30 +87,48 @@ public sealed class VmClockFaultSpecs(SynchronisedChronyd chronyd) : IClassFixtu
     }
 
     [Fact]
-    public async Task A_VMClock_removed_while_running_must_keep_being_read_through_the_open_mapping_and_be_missed_on_restart()
+    public async Task A_VMClock_removed_while_running_must_make_the_status_Unknown_naming_the_path_until_it_is_back()
     {
         var vmClock = FakeVmClock.Create(VmClockPath, marker: 5);
         await using var daemon = StartDaemon();
         await WaitForStatus(daemon, RawSegment.Synchronized, marker: 5, "Synchronized");
         using var recorder = new SegmentRecorder(ShmPath);
 
-        // Removing the name changes nothing for the mapping the watcher holds: a disruption written through it still counts.
+        // The watcher's mapping outlives the name, so reads alone would go on as if nothing happened; the check at its
+        // heartbeat (1 s) notices that the device is gone.
         vmClock.Delete();
-        vmClock.BumpMarker();
-        await daemon.WaitUntilAsync(() => recorder.States.Any(st => st.Status == ClockStatus.Disrupted && st.DisruptionMarker == 6),
-            Patience, "Disrupted through the removed file's mapping");
-        await WaitForStatus(daemon, RawSegment.Synchronized, marker: 6, "Synchronized after chronyd's reset");
-
-        // Once the watcher has to open the path again (it fails on the shrunk file), the missing file is named and the
-        // status is Unknown until the device is back.
-        vmClock.Truncate();
-        vmClock.Dispose();
-        await WaitForStatus(daemon, RawSegment.Unknown, marker: 6, "Unknown once the watcher fails");
+        await WaitForStatus(daemon, RawSegment.Unknown, marker: 5, "Unknown once the removal is noticed");
+        await daemon.WaitUntilAsync(() => daemon.Output.Any(l => l.Contains($"VMClock device {VmClockPath} was removed while open")),
+            Patience, "the removal named in the log");
+        // Restarted, the watcher cannot open the path: the missing device is named, the status stays Unknown.
         await daemon.WaitUntilAsync(() => daemon.Output.Any(l => l.Contains($"VMClock device {VmClockPath} does not exist")),
             Patience, "the missing device named in the log");
+        Assert.Equal(ClockStatus.Unknown, recorder.States[^1].Status);
+        vmClock.Dispose();
 
-        using var restored = FakeVmClock.Create(VmClockPath, marker: 6);
-        await WaitForStatus(daemon, RawSegment.Synchronized, marker: 6, "Synchronized once the VMClock is back");
+        using var restored = FakeVmClock.Create(VmClockPath, marker: 5);
+        await WaitForStatus(daemon, RawSegment.Synchronized, marker: 5, "Synchronized once the VMClock is back");
+        await daemon.WaitUntilAsync(() => recorder.States[^1].Status == ClockStatus.Synchronized, Patience, "the recorder seeing it");
+        Assert.Equal(
+            [ClockStatus.Synchronized, ClockStatus.Unknown, ClockStatus.Synchronized],
+            recorder.States.Select(s => s.Status));
+    }
+
+    [Fact]
+    public async Task A_VMClock_replaced_while_running_must_be_opened_again_and_its_marker_acted_on()
+    {
+        var vmClock = FakeVmClock.Create(VmClockPath, marker: 5);
+        await using var daemon = StartDaemon();
+        await WaitForStatus(daemon, RawSegment.Synchronized, marker: 5, "Synchronized");
+
+        // Another file at the same path (a device re-created after a driver reload, say): the watcher notices at its
+        // heartbeat, is restarted, opens the new one and sees its marker, which is a disruption.
+        vmClock.Delete();
+        using var replacement = FakeVmClock.Create(VmClockPath, marker: 9);
+        await daemon.WaitUntilAsync(() => daemon.Output.Any(l => l.Contains($"VMClock device {VmClockPath} was replaced by another file while open")),
+            Patience, "the replacement named in the log");
+        await WaitForStatus(daemon, RawSegment.Synchronized, marker: 9, "Synchronized with the new device's marker after chronyd's reset");
+        vmClock.Dispose();
     }
 
     [Fact]

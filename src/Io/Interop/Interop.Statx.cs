@@ -8,7 +8,10 @@ internal static partial class Interop
     {
         /// <summary>With an empty path, <c>statx</c> describes the descriptor itself (like <c>fstat</c>).</summary>
         internal const int AT_EMPTY_PATH = 0x1000;
+        /// <summary>As <c>dirfd</c>: a relative path is relative to the working directory.</summary>
+        internal const int AT_FDCWD = -100;
         internal const uint STATX_TYPE = 0x1;
+        internal const uint STATX_INO = 0x100;
         internal const uint STATX_SIZE = 0x200;
         internal const int S_IFMT = 0xF000;
         internal const int S_IFCHR = 0x2000;
@@ -20,7 +23,10 @@ internal static partial class Interop
         internal struct StatxBuffer
         {
             [FieldOffset(28)] internal ushort Mode;
+            [FieldOffset(32)] internal ulong Inode;
             [FieldOffset(40)] internal ulong Size;
+            [FieldOffset(136)] internal uint DevMajor;
+            [FieldOffset(140)] internal uint DevMinor;
         }
 
         /// <summary><c>int statx(int dirfd, const char *path, int flags, unsigned int mask, struct statx *buf)</c>.</summary>

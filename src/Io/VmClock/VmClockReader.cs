@@ -11,8 +11,9 @@ namespace ClockBound.Io.VmClock;
 /// lies wholly beyond the end of the file raises SIGBUS, which would kill the process; so for a regular file every
 /// <see cref="Read"/> first checks the file's length on the open descriptor (one <c>statx</c>) and reports a file shorter
 /// than the structure as <see cref="VmClockErrorKind.Invalid"/>. A truncation racing with the copy that follows the
-/// check is not covered; only test files can be truncated, the device cannot. Removing the file is harmless: the
-/// mapping keeps the pages alive.
+/// check is not covered; only test files can be truncated, the device cannot. Removing the file does not disturb the
+/// reads (the mapping keeps the pages alive), but they no longer come from the device at <see cref="Path"/>:
+/// <see cref="EnsureStillAtPath"/> tells, for a caller that checks now and then.
 /// </remarks>
 public sealed unsafe class VmClockReader : IDisposable
 {
@@ -75,6 +76,30 @@ public sealed unsafe class VmClockReader : IDisposable
     }
 
     public string Path { get; }
+
+    /// <summary>
+    /// Checks that <see cref="Path"/> still names the open file (same device and inode). Throws
+    /// <see cref="VmClockException"/>: Missing when the path is gone (the device was removed while open), Invalid when
+    /// it names another file now. Two <c>statx</c> calls: for an occasional check (the watcher's heartbeat), not every read.
+    /// </summary>
+    public void EnsureStillAtPath()
+    {
+        var open = StatDescriptor(_file, Path, Interop.Libc.STATX_INO);
+        Interop.Libc.StatxBuffer named;
+        byte[] path = System.Text.Encoding.UTF8.GetBytes(Path + "\0");
+        fixed (byte* p = path)
+        {
+            if (Interop.Libc.Statx(Interop.Libc.AT_FDCWD, p, 0, Interop.Libc.STATX_INO, &named) != 0)
+            {
+                var error = SyscallException.FromLastError("statx", Path);
+                throw error.Errno == Interop.Libc.ENOENT
+                    ? new VmClockException(VmClockErrorKind.Missing, Path, $"VMClock device {Path} was removed while open", error)
+                    : new VmClockException(VmClockErrorKind.Syscall, Path, $"VMClock device {Path}: {error.Message}", error);
+            }
+        }
+        if (named.Inode != open.Inode || named.DevMajor != open.DevMajor || named.DevMinor != open.DevMinor)
+            throw new VmClockException(VmClockErrorKind.Invalid, Path, $"VMClock device {Path} was replaced by another file while open");
+    }
 
     /// <summary>
     /// A consistent snapshot: seq_count even and unchanged across the copy. Throws <see cref="VmClockException"/>:
@@ -175,19 +200,24 @@ public sealed unsafe class VmClockReader : IDisposable
 
     private static (int Mode, ulong Length) Stat(SafeFileHandle file, string path)
     {
+        var status = StatDescriptor(file, path, Interop.Libc.STATX_TYPE | Interop.Libc.STATX_SIZE);
+        return (status.Mode, status.Size);
+    }
+
+    private static Interop.Libc.StatxBuffer StatDescriptor(SafeFileHandle file, string path, uint mask)
+    {
         bool added = false;
         file.DangerousAddRef(ref added);
         try
         {
             Interop.Libc.StatxBuffer status;
             byte* emptyPath = stackalloc byte[1] { 0 };
-            if (Interop.Libc.Statx((int)file.DangerousGetHandle(), emptyPath, Interop.Libc.AT_EMPTY_PATH,
-                    Interop.Libc.STATX_TYPE | Interop.Libc.STATX_SIZE, &status) != 0)
+            if (Interop.Libc.Statx((int)file.DangerousGetHandle(), emptyPath, Interop.Libc.AT_EMPTY_PATH, mask, &status) != 0)
             {
                 var error = SyscallException.FromLastError("statx", path);
                 throw new VmClockException(VmClockErrorKind.Syscall, path, $"VMClock device {path}: {error.Message}", error);
             }
-            return (status.Mode, status.Size);
+            return status;
         }
         finally
         {

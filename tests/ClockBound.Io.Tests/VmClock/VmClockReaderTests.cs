@@ -272,6 +272,45 @@ public sealed class VmClockReaderTests : IDisposable
     }
 
     [Fact]
+    public void EnsureStillAtPath_must_pass_while_the_file_is_in_place()
+    {
+        using var fake = FakeVmClock.Create(FilePath, marker: 1);
+        using var reader = VmClockReader.Open(FilePath);
+
+        reader.EnsureStillAtPath();
+        fake.SetMarker(2);
+        reader.EnsureStillAtPath();
+        Assert.Equal(2UL, reader.ReadDisruptionMarker());
+    }
+
+    [Fact]
+    public void EnsureStillAtPath_must_report_a_removed_file_as_Missing_naming_the_path()
+    {
+        using var fake = FakeVmClock.Create(FilePath, marker: 1);
+        using var reader = VmClockReader.Open(FilePath);
+
+        fake.Delete();
+        var e = Assert.Throws<VmClockException>(reader.EnsureStillAtPath);
+
+        Assert.Equal(VmClockErrorKind.Missing, e.Kind);
+        Assert.Equal($"VMClock device {FilePath} was removed while open", e.Message);
+    }
+
+    [Fact]
+    public void EnsureStillAtPath_must_report_another_file_at_the_path_as_Invalid()
+    {
+        using var fake = FakeVmClock.Create(FilePath, marker: 1);
+        using var reader = VmClockReader.Open(FilePath);
+
+        fake.Delete();
+        using var replacement = FakeVmClock.Create(FilePath, marker: 1);
+        var e = Assert.Throws<VmClockException>(reader.EnsureStillAtPath);
+
+        Assert.Equal(VmClockErrorKind.Invalid, e.Kind);
+        Assert.Contains($"{FilePath} was replaced by another file", e.Message);
+    }
+
+    [Fact]
     public void Read_must_report_a_structure_overwritten_with_a_bad_magic_as_Invalid()
     {
         using var fake = FakeVmClock.Create(FilePath, marker: 1);
