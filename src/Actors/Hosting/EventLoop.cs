@@ -158,11 +158,18 @@ public sealed class EventLoop : IDisposable
     {
         var now = Stopwatch.GetTimestamp();
         var next = StopwatchTicks.After(previousDue, timer.IntervalTicks);
-        if (next <= now) next = StopwatchTicks.After(now, timer.IntervalTicks);
+        var fires = OnTheGrid(next, _tick);
+        // Missed only if the grid point it fires on has passed: a due time just after a grid point is often past by the
+        // time the run before it ends, yet the loop is on time for it.
+        if (fires <= now)
+        {
+            next = StopwatchTicks.After(now, timer.IntervalTicks);
+            fires = OnTheGrid(next, _tick);
+        }
         lock (_gate)
         {
             // On the loop itself, which looks at the timers again before it sleeps: no wake-up needed.
-            if (!_stopped) _timers.Enqueue((timer, next), (OnTheGrid(next, _tick), _sequence++));
+            if (!_stopped) _timers.Enqueue((timer, next), (fires, _sequence++));
         }
     }
 

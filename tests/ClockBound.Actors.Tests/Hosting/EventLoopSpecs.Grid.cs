@@ -132,6 +132,51 @@ public sealed partial class EventLoopSpecs
     }
 
     [Fact]
+    public async Task A_repeated_run_whose_due_time_passed_before_its_grid_point_must_still_fire_on_that_grid_point()
+    {
+        // The first run is due 2 ms after a grid point, so it fires on the next one, and takes 20 ms: when it ends, the
+        // second run's due time (2 ms after the grid point the loop is on) has passed, but the grid point it fires on is
+        // still ahead and the loop is not late. The second run must fire on that grid point, not be taken for missed and
+        // pushed an interval on. A timer scheduled afterwards for the same grid point shows which: the loop runs timers
+        // on one grid point in the order they were scheduled.
+        var tick = TimeSpan.FromMilliseconds(200);
+        var tickTicks = StopwatchTicks.From(tick);
+        var twoMilliseconds = StopwatchTicks.From(TimeSpan.FromMilliseconds(2));
+        using var loop = new EventLoop(LoopName, _timerFailures.Enqueue, tick);
+        var cancelable = new TestCancelable();
+        var ran = new ConcurrentQueue<(string Timer, long At)>();
+        var allRan = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        void Ran(string timer)
+        {
+            ran.Enqueue((timer, Stopwatch.GetTimestamp()));
+            if (ran.Count == 3) allRan.SetResult();
+        }
+
+        var now = Stopwatch.GetTimestamp();
+        var firstDue = RoundUpToGrid(now + tickTicks / 5, tickTicks) + twoMilliseconds;
+        var secondGridPoint = firstDue - twoMilliseconds + 2 * tickTicks;
+        var runs = 0;
+        loop.Schedule(Stopwatch.GetElapsedTime(now, firstDue), Timer(() =>
+        {
+            Ran($"run {++runs}");
+            if (runs == 2)
+            {
+                cancelable.Cancel();
+                return;
+            }
+            Thread.Sleep(TimeSpan.FromMilliseconds(20)); // the work the loop is busy with, not synchronisation
+            // Work queued by a timer runs after the due timers are rescheduled: the marker is scheduled after run 2.
+            loop.Execute(Work(() => loop.Schedule(Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), secondGridPoint - twoMilliseconds),
+                Timer(() => Ran("a timer scheduled after run 2 for its grid point")))));
+        }, cancelable, tick));
+
+        await Completes(allRan.Task, "both runs and the timer scheduled after them");
+        Assert.Equal(["run 1", "run 2", "a timer scheduled after run 2 for its grid point"], ran.Select(r => r.Timer));
+        Assert.All(ran.Skip(1), r => Assert.True(r.At >= secondGridPoint,
+            $"{r.Timer} ran {Milliseconds(secondGridPoint - r.At)} ms before its grid point"));
+    }
+
+    [Fact]
     public async Task A_timer_with_the_longest_delay_on_a_grid_must_not_run_before_one_due_sooner()
     {
         // Rounding a due time near long.MaxValue up onto the grid must saturate, not wrap around into the past.
