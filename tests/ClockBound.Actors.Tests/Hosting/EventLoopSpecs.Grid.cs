@@ -122,7 +122,7 @@ public sealed partial class EventLoopSpecs
         }
         // The rate: with every interval rounded up onto the grid the runs would be at least 100 ms apart from the first
         // one's grid point on, so no more runs could fit between there and the last run than this. At 75 ms the timer
-        // fits about a third more; a slow machine only has to lose less than 6 × 100 ms in all for the count to hold.
+        // fits a third more (24 runs in about 1.75 s, where 100 ms apart need 2.3 s): a slow machine may lose half a second.
         var firstGridPoint = RoundUpToGrid(start + StopwatchTicks.From(interval), tickTicks);
         var runsAtRoundedRate = 1 + (runTimes[^1] - firstGridPoint) / StopwatchTicks.From(roundedInterval);
         Assert.True(Runs > runsAtRoundedRate,
