@@ -79,7 +79,7 @@ public sealed class EventLoop : IDisposable
     public void Schedule(TimeSpan delay, LoopTimer timer)
     {
         var due = StopwatchTicks.After(Stopwatch.GetTimestamp(), StopwatchTicks.From(delay));
-        var fires = OnTheGrid(due);
+        var fires = OnTheGrid(due, _tick);
         bool wake;
         lock (_gate)
         {
@@ -158,19 +158,27 @@ public sealed class EventLoop : IDisposable
     {
         var now = Stopwatch.GetTimestamp();
         var next = StopwatchTicks.After(previousDue, timer.IntervalTicks);
-        if (next <= now) next = StopwatchTicks.After(now, timer.IntervalTicks);
+        var fires = OnTheGrid(next, _tick);
+        // Missed only if the grid point it fires on has passed: a due time just after a grid point is often past by the
+        // time the run before it ends, yet the loop is on time for it.
+        if (fires <= now)
+        {
+            next = StopwatchTicks.After(now, timer.IntervalTicks);
+            fires = OnTheGrid(next, _tick);
+        }
         lock (_gate)
         {
             // On the loop itself, which looks at the timers again before it sleeps: no wake-up needed.
-            if (!_stopped) _timers.Enqueue((timer, next), (OnTheGrid(next), _sequence++));
+            if (!_stopped) _timers.Enqueue((timer, next), (fires, _sequence++));
         }
     }
 
-    /// <summary>The first point of the tick grid at or after <paramref name="due"/> (long.MaxValue stays "never").</summary>
-    private long OnTheGrid(long due)
+    /// <summary>The first multiple of <paramref name="tick"/> at or after <paramref name="due"/> (both in Stopwatch ticks,
+    /// <paramref name="due"/> not negative); saturates at long.MaxValue, which stays "never".</summary>
+    internal static long OnTheGrid(long due, long tick)
     {
-        var past = due % _tick;
-        return past == 0 ? due : StopwatchTicks.After(due, _tick - past);
+        var past = due % tick;
+        return past == 0 ? due : StopwatchTicks.After(due, tick - past);
     }
 
     /// <summary>How long the loop may sleep: until the first timer that is not cancelled is due (<paramref name="due"/>;

@@ -1,10 +1,11 @@
+using System.Buffers.Binary;
+
 namespace ClockBound.Io.Tests.Chrony;
 
 /// <summary>Packets captured from a real chronyd 4.3 (shared/spec/chrony-candm.md, "Captured exchanges").</summary>
 internal static class ChronyPackets
 {
     public const uint TrackingSequence = 0x7b9e2ae6;
-
 
     public static readonly byte[] SynchronisedTrackingReply = Hex("""
         06 02 00 00 00 21 00 05 00 00 00 00 00 00 00 00
@@ -35,6 +36,27 @@ internal static class ChronyPackets
     public const uint BurstSequence = 0x421090c6;
 
     public static readonly byte[] BurstReply = Hex("06 02 00 00 00 03 00 01 00 00 00 00 00 00 00 00 42 10 90 c6" + Zeros(8));
+
+    /// <summary>The captured synchronised reply, answering <paramref name="request"/>, changed by <paramref name="change"/>.</summary>
+    public static byte[] TrackingReplyTo(byte[] request, Func<byte[], byte[]>? change = null)
+    {
+        var reply = (byte[])SynchronisedTrackingReply.Clone();
+        request.AsSpan(8, 4).CopyTo(reply.AsSpan(16)); // echo the sequence
+        return change is null ? reply : change(reply);
+    }
+
+    /// <summary>A 28-byte failure reply to <paramref name="request"/>, as chronyd sends for any refused command.</summary>
+    public static byte[] StatusReplyTo(byte[] request, ushort status)
+    {
+        var reply = new byte[28];
+        reply[0] = 6;
+        reply[1] = 2;
+        request.AsSpan(4, 2).CopyTo(reply.AsSpan(4)); // command
+        BinaryPrimitives.WriteUInt16BigEndian(reply.AsSpan(6), 1);
+        BinaryPrimitives.WriteUInt16BigEndian(reply.AsSpan(8), status);
+        request.AsSpan(8, 4).CopyTo(reply.AsSpan(16));
+        return reply;
+    }
 
     public static string Zeros(int count) => string.Concat(Enumerable.Repeat(" 00", count));
 

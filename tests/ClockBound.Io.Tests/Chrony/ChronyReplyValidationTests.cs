@@ -31,27 +31,6 @@ public sealed class ChronyReplyValidationTests : IDisposable
         _directory.Dispose();
     }
 
-    /// <summary>The captured synchronised reply, answering <paramref name="request"/>, changed by <paramref name="change"/>.</summary>
-    private static byte[] TrackingReplyTo(byte[] request, Func<byte[], byte[]>? change = null)
-    {
-        var reply = (byte[])SynchronisedTrackingReply.Clone();
-        request.AsSpan(8, 4).CopyTo(reply.AsSpan(16)); // echo the sequence
-        return change is null ? reply : change(reply);
-    }
-
-    /// <summary>A 28-byte failure reply, as chronyd sends for any refused command.</summary>
-    private static byte[] StatusReplyTo(byte[] request, ushort status)
-    {
-        var reply = new byte[28];
-        reply[0] = 6;
-        reply[1] = 2;
-        request.AsSpan(4, 2).CopyTo(reply.AsSpan(4)); // command
-        BinaryPrimitives.WriteUInt16BigEndian(reply.AsSpan(6), 1);
-        BinaryPrimitives.WriteUInt16BigEndian(reply.AsSpan(8), status);
-        request.AsSpan(8, 4).CopyTo(reply.AsSpan(16));
-        return reply;
-    }
-
     private Task<ChronyException> TrackingFailsWith(Func<byte[], byte[]> reply) => TrackingFailsWith(_client, reply);
 
     private async Task<ChronyException> TrackingFailsWith(ChronyClient client, Func<byte[], byte[]> reply)
