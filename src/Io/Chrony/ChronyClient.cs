@@ -23,6 +23,9 @@ public sealed class ChronyClient : IDisposable
     private readonly byte[] _request = new byte[ChronyCommand.MaxRequestLength];
     private readonly byte[] _reply = new byte[ReceiveBufferSize];
     private int _busy;
+    /// <summary>The sequence number of the tracking request <see cref="SendTracking"/> sent, until its reply is received
+    /// or a call fails; null otherwise.</summary>
+    private uint? _pendingTracking;
     private bool _disposed;
 
     private ChronyClient(Socket socket, string socketPath, string chronySocketPath, TimeSpan timeout)
@@ -85,6 +88,7 @@ public sealed class ChronyClient : IDisposable
             var sequence = NextSequence();
             var length = ChronyRequests.WriteTracking(_request, sequence);
             Send(length);
+            _pendingTracking = sequence;
             return sequence;
         }
         catch
@@ -98,11 +102,14 @@ public sealed class ChronyClient : IDisposable
     /// The reply to the tracking request <paramref name="sequence"/> from <see cref="SendTracking"/>, if it has arrived:
     /// reads the datagrams waiting on the socket without blocking, skipping stray ones (a late reply to an earlier
     /// request). False if the reply is not there yet. Throws <see cref="ChronyException"/> for a socket error or an
-    /// invalid reply, which ends the request.
+    /// invalid reply, which ends the request, and <see cref="InvalidOperationException"/> when no tracking request with
+    /// this sequence number is in flight (never sent, already received, or ended by a failure).
     /// </summary>
     public bool TryReceiveTracking(uint sequence, out TrackingReply reply)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_pendingTracking != sequence)
+            throw new InvalidOperationException($"chrony client {SocketPath} has no tracking request {sequence} in flight");
         try
         {
             while (true)
@@ -116,13 +123,13 @@ public sealed class ChronyClient : IDisposable
                 if (error != SocketError.Success) throw MapSocketError(new SocketException((int)error), ChronySocketPath, ChronySocketPath);
                 if (!ChronyReplyValidator.IsValidReply(_reply.AsSpan(0, received), ChronyCommand.Tracking, sequence, ChronySocketPath)) continue;
                 reply = ParseTracking();
-                ExitRequest();
+                EndTracking();
                 return true;
             }
         }
         catch
         {
-            ExitRequest();
+            EndTracking();
             throw;
         }
     }
@@ -350,6 +357,12 @@ public sealed class ChronyClient : IDisposable
     }
 
     private void ExitRequest() => Volatile.Write(ref _busy, 0);
+
+    private void EndTracking()
+    {
+        _pendingTracking = null;
+        ExitRequest();
+    }
 
     private static void TryDelete(string path)
     {

@@ -88,8 +88,11 @@ public sealed class DisruptionScenarios(ITestOutputHelper output) : ClockStatusA
         // The poller was being restarted and never saw it: after twice a full failing reset cycle the request is repeated.
         var cycle = settings.ResetTries * settings.ResetRetryInterval + settings.BurstTries * settings.BurstRetryInterval
                     + settings.ResetCooldown + 2 * settings.ChronyTimeout;
+        // Time passes for the actor's clock and its timers alike, as for a running daemon.
+        Clock.Advance(2 * cycle - TimeSpan.FromMilliseconds(1));
         VirtualScheduler.Advance(2 * cycle - TimeSpan.FromMilliseconds(1));
         Poller.ExpectNoMsg(Quiet);
+        Clock.Advance(TimeSpan.FromMilliseconds(1));
         VirtualScheduler.Advance(TimeSpan.FromMilliseconds(1));
         Poller.ExpectMsg<ResetChrony>();
 

@@ -166,12 +166,27 @@ public sealed class ChronyClientNonBlockingTests : IDisposable
         Assert.Equal(_chronyd.Path, e.SocketPath);
         Assert.Contains(_chronyd.Path, e.Message);
 
-        // The request is over: a new one may start (no InvalidOperationException) and gets its own reply.
+        // The request is over: looking for its reply again is refused; a new one may start and gets its own reply.
+        Assert.Throws<InvalidOperationException>(() => _client.TryReceiveTracking(sequence, out TrackingReply _));
         var next = _client.SendTracking();
         var nextRequest = await RequestArrives(_chronyd, next);
         await _chronyd.SendAsync(TrackingReplyTo(nextRequest), _client.SocketPath);
         Assert.True(_client.TryReceiveTracking(next, out var reply));
         Assert.Equal(9, reply.Stratum);
+    }
+
+    [Fact]
+    public async Task TryReceiveTracking_must_refuse_a_sequence_that_is_not_in_flight()
+    {
+        var ex = Assert.Throws<InvalidOperationException>(() => _client.TryReceiveTracking(1234, out TrackingReply _));
+        Assert.Contains("no tracking request 1234 in flight", ex.Message);
+
+        var sequence = _client.SendTracking();
+        await RequestArrives(_chronyd, sequence);
+        Assert.Throws<InvalidOperationException>(() => _client.TryReceiveTracking(sequence + 1, out TrackingReply _));
+        // The refusal left the request in flight and its reply untouched.
+        Assert.Throws<InvalidOperationException>(() => _client.SendTracking());
+        Assert.False(_client.TryReceiveTracking(sequence, out _));
     }
 
     [Fact]
