@@ -138,6 +138,10 @@ if (options.Runs("steady"))
         .OrderByDescending(g => g.Cpu);
     foreach (var g in byName)
         threadRows.Add((g.Count > 1 ? $"{g.Name} (×{g.Count})" : g.Name, $"{g.Cpu:0.000}", $"{g.Wakes:0.0}"));
+    // The process total also counts threads that ran and ended within the window (the JIT's tiering worker, say, which
+    // ends when it has nothing to compile for a while): what the table above does not show.
+    double gone = daemonCpu - byName.Sum(g => g.Cpu);
+    threadRows.Add(("(threads that ended in the window: process total, counted in 10 ms units, minus the rows above)", $"{Math.Max(0, gone):0.000}", ""));
     threadRows.Add(("(floor: a bare thread of the bench waking every 10 ms)", $"{floorCpu:0.000}", "100"));
 }
 

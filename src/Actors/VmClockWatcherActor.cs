@@ -1,6 +1,8 @@
 using System.Diagnostics;
+using System.Runtime.ExceptionServices;
 using Akka.Actor;
 using Akka.Event;
+using ClockBound.Io;
 using ClockBound.Io.VmClock;
 
 namespace ClockBound.Actors;
@@ -8,26 +10,26 @@ namespace ClockBound.Actors;
 /// <summary>
 /// Watches the VMClock device's disruption marker and reports it to the clock-status actor: <see cref="VmClockObserved"/> on
 /// every change and at least every <see cref="ClockBoundSettings.VmClockHeartbeatInterval"/>; <see cref="VmClockUnavailable"/>
-/// when the device cannot be read, after which the actor fails so that its back-off supervisor opens the device again.
+/// when the device cannot be read, or was removed or replaced while open (checked before each heartbeat: the mapping
+/// outlives a removal), after which the actor fails so that its back-off supervisor opens the device again.
 /// </summary>
 /// <remarks>
-/// The marker is read on a periodic timer (<see cref="ClockBoundSettings.VmClockPollInterval"/>, 10 ms): a read of the
-/// mapping, as clients do, that never blocks. With the daemon's <see cref="Hosting.LoopScheduler"/> the timer fires on the
-/// event loop's tick grid, on the same instants as the chrony poll and the read of chronyd's reply, so these share one
-/// wake-up of one thread (BENCHMARKS.md, "Idle CPU, round 3"). The actor owns the <see cref="VmClockReader"/> from
-/// <c>PreStart</c> to <c>PostStop</c>, so the mapping is never unmapped under a read.
+/// The <see cref="ClockBoundSettings.VmClockPollInterval"/> (10 ms) poll does not use Akka's scheduler: a dedicated
+/// background thread reads the mapping, sleeps one poll interval, and messages the actor only when there is something to
+/// report (change, heartbeat, error). 100 wake-ups a second of one sleeping thread cost far less CPU than 100 timer
+/// messages through the scheduler thread and the actor thread (two wake-ups each). The thread never touches actor state;
+/// it owns the <see cref="VmClockReader"/> from <c>PreStart</c> on and disposes it when it ends, so the mapping is never
+/// unmapped under a read in progress. <c>PostStop</c> stops it.
 /// </remarks>
-public sealed class VmClockWatcherActor : ReceiveActor, IWithTimers
+public sealed class VmClockWatcherActor : ReceiveActor
 {
-    private const string PollTimerKey = "poll";
-
     private readonly ClockBoundSettings _settings;
     private readonly IActorRef _clockStatus;
     private readonly Func<VmClockReader> _open;
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private VmClockReader? _reader;
+    /// <summary>Set in PostStop: ends the poll thread at once (it sleeps on it between reads).</summary>
+    private readonly WakeEvent _stopping = new();
     private ulong? _lastMarker;
-    private long _lastReportedAt;
 
     public VmClockWatcherActor(ClockBoundSettings settings, IActorRef clockStatus, Func<VmClockReader>? open = null)
     {
@@ -35,7 +37,8 @@ public sealed class VmClockWatcherActor : ReceiveActor, IWithTimers
         _clockStatus = clockStatus;
         _open = open ?? (() => VmClockReader.Open(settings.VmClockPath));
 
-        Receive<Poll>(_ => ReadMarker());
+        Receive<MarkerRead>(OnMarkerRead);
+        Receive<ReadFailed>(OnReadFailed);
         Receive<InjectFault>(InjectFault.Throw);
     }
 
@@ -43,51 +46,74 @@ public sealed class VmClockWatcherActor : ReceiveActor, IWithTimers
     public static Props Props(ClockBoundSettings settings, IActorRef clockStatus, Func<VmClockReader>? open = null) =>
         Akka.Actor.Props.Create(() => new VmClockWatcherActor(settings, clockStatus, open));
 
-    public ITimerScheduler Timers { get; set; } = null!;
-
-    /// <summary>Opens the device and reads the marker at once (so that it is known at once), then every poll interval. A
-    /// failure to open throws here: the supervisor logs it and tries again after a back-off.</summary>
     protected override void PreStart()
     {
-        _reader = _open();
-        ReadMarker();
-        Timers.StartPeriodicTimer(PollTimerKey, Poll.Instance, _settings.VmClockPollInterval);
+        // A failure to open throws here: the supervisor logs it and tries again after a back-off.
+        var reader = _open();
+        var self = Self;
+        var stopping = _stopping;
+        var (poll, heartbeat) = (_settings.VmClockPollInterval, _settings.VmClockHeartbeatInterval);
+        new Thread(() => Watch(reader, self, poll, heartbeat, stopping)) { IsBackground = true, Name = "vmclock-watcher" }.Start();
     }
 
-    protected override void PostStop() => _reader?.Dispose();
+    protected override void PostStop() => _stopping.Set();
 
-    /// <summary>Reads the marker alone (the constant header was validated when the device was opened) and reports it when
-    /// it changed or the heartbeat is due; before a heartbeat it also checks that the device is still there (the mapping
-    /// outlives a removal, so reads alone would not tell). A failure is reported, then fails the actor with the reader's
-    /// exception (its message names the device): the supervisor logs it and restarts the watcher, which opens the device
-    /// again.</summary>
-    private void ReadMarker()
+    private void OnMarkerRead(MarkerRead m)
     {
-        ulong marker;
-        bool heartbeatDue = Stopwatch.GetElapsedTime(_lastReportedAt) >= _settings.VmClockHeartbeatInterval;
+        if (_lastMarker is { } last && last != m.Marker)
+            _log.Warning("VMClock {0}: disruption marker changed from {1} to {2}", _settings.VmClockPath, last, m.Marker);
+        _lastMarker = m.Marker;
+        _clockStatus.Tell(new VmClockObserved(m.Marker));
+    }
+
+    private void OnReadFailed(ReadFailed m)
+    {
+        // The reader's messages name the device; anything else gets the path added.
+        var reason = m.Cause is VmClockException ? m.Cause.Message : $"VMClock {_settings.VmClockPath}: {m.Cause.Message}";
+        _clockStatus.Tell(new VmClockUnavailable(reason));
+        // Fail with the original exception (its message names the path): the supervisor logs it and restarts the watcher.
+        ExceptionDispatchInfo.Throw(m.Cause);
+    }
+
+    /// <summary>
+    /// The poll loop. Reads once at start (so the marker is known at once), then every poll interval; tells
+    /// <paramref name="self"/> the marker when it differs from the last one sent or the heartbeat is due, and the
+    /// exception when a read fails (then ends). Ends when <paramref name="stopping"/> is set. Disposes
+    /// <paramref name="reader"/> when it ends.
+    /// </summary>
+    private static void Watch(VmClockReader reader, IActorRef self, TimeSpan pollInterval, TimeSpan heartbeat, WakeEvent stopping)
+    {
+        using var _ = reader;
         try
         {
-            if (heartbeatDue) _reader!.EnsureStillAtPath();
-            marker = _reader!.ReadDisruptionMarker();
+            ulong? lastSent = null;
+            long lastSentAt = 0;
+            do
+            {
+                // Before a heartbeat, check that the device is still there: the mapping outlives a removal, so reads
+                // alone would not tell.
+                bool heartbeatDue = Stopwatch.GetElapsedTime(lastSentAt) >= heartbeat;
+                if (heartbeatDue) reader.EnsureStillAtPath();
+                // The marker alone (as a client reads it): the constant header was validated when the device was opened.
+                var marker = reader.ReadDisruptionMarker();
+                if (marker != lastSent || heartbeatDue)
+                {
+                    self.Tell(new MarkerRead(marker));
+                    lastSent = marker;
+                    lastSentAt = Stopwatch.GetTimestamp();
+                }
+            }
+            // The sleep between reads is a wait for the stop: a bare futex wait with a timeout, the cheapest sleep there
+            // is (100 wake-ups a second; Thread.Sleep costs about a third more per wake-up, BENCHMARKS.md).
+            while (!stopping.Wait(pollInterval));
         }
         catch (Exception ex)
         {
-            _clockStatus.Tell(new VmClockUnavailable(ex is VmClockException ? ex.Message : $"VMClock {_settings.VmClockPath}: {ex.Message}"));
-            throw;
+            self.Tell(new ReadFailed(ex));
         }
-
-        if (marker == _lastMarker && !heartbeatDue)
-            return;
-        if (_lastMarker is { } last && last != marker)
-            _log.Warning("VMClock {0}: disruption marker changed from {1} to {2}", _settings.VmClockPath, last, marker);
-        _lastMarker = marker;
-        _lastReportedAt = Stopwatch.GetTimestamp();
-        _clockStatus.Tell(new VmClockObserved(marker));
     }
 
-    private sealed class Poll
-    {
-        public static readonly Poll Instance = new();
-        private Poll() { }
-    }
+    private sealed record MarkerRead(ulong Marker);
+
+    private sealed record ReadFailed(Exception Cause);
 }

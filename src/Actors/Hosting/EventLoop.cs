@@ -24,14 +24,6 @@ namespace ClockBound.Actors.Hosting;
 /// and goes on one interval later without catching up. A cancelled timer is dropped when it reaches the front of the
 /// queue (a timer cancelled before the loop goes to sleep never wakes it) or when it comes due.
 /// </para>
-/// <para>
-/// Timers fire on a grid of <see cref="Tick"/> (Akka's <c>akka.scheduler.tick-duration</c>): a timer due at t runs at
-/// the first multiple of the tick (on the monotonic clock) at or after t. That is the precision Akka's own scheduler
-/// promises, and it is what lets timers share wake-ups: with a 10 ms tick the VMClock poll (every 10 ms), the chrony poll
-/// (every 100 ms), the read of chronyd's reply (the next tick) and the heartbeat all fall on the same instants, so the
-/// idle daemon wakes 100 times a second in all instead of once per timer. Unlike Akka's scheduler the loop does not
-/// wake on ticks where nothing is due.
-/// </para>
 /// </remarks>
 public sealed class EventLoop : IDisposable
 {
@@ -41,12 +33,8 @@ public sealed class EventLoop : IDisposable
     private readonly WakeEvent _wake = new();
     /// <summary>Guards <see cref="_timers"/>, <see cref="_sequence"/> and <see cref="_sleepingUntil"/>.</summary>
     private readonly object _gate = new();
-    /// <summary>Pending timers, each with the time it is due, by the time it fires (its due time on the tick grid, in
-    /// Stopwatch ticks), then by the order in which they were scheduled. A repeated timer's next due time is one interval
-    /// after the previous due time, not after the time it fired, so a period that is no multiple of the tick keeps its rate.</summary>
-    private readonly PriorityQueue<(LoopTimer Timer, long Due), (long Fires, long Sequence)> _timers = new();
-    /// <summary>The grid timers fire on, in Stopwatch ticks (1: none).</summary>
-    private readonly long _tick;
+    /// <summary>Pending timers by due time (Stopwatch ticks), then by the order in which they were scheduled.</summary>
+    private readonly PriorityQueue<LoopTimer, (long Due, long Sequence)> _timers = new();
     private long _sequence;
     /// <summary>The due time the loop sleeps until (<see cref="long.MaxValue"/>: no timer); <see cref="long.MinValue"/>
     /// while it is awake, since it looks at the timers again before it sleeps.</summary>
@@ -55,17 +43,12 @@ public sealed class EventLoop : IDisposable
 
     /// <param name="name">The thread's name (Linux shows 15 characters).</param>
     /// <param name="onTimerFailure">Told about an exception thrown by a timer's action (the loop goes on).</param>
-    /// <param name="tick">The grid timers fire on (<see cref="Tick"/>); none (exact due times) by default.</param>
-    public EventLoop(string name, Action<Exception> onTimerFailure, TimeSpan? tick = null)
+    public EventLoop(string name, Action<Exception> onTimerFailure)
     {
         _onTimerFailure = onTimerFailure;
-        _tick = Math.Max(1, StopwatchTicks.From(tick ?? TimeSpan.Zero));
         _thread = new Thread(Run) { IsBackground = true, Name = name };
         _thread.Start();
     }
-
-    /// <summary>The grid timers fire on: each runs at the first multiple of it at or after its due time.</summary>
-    public TimeSpan Tick => Stopwatch.GetElapsedTime(0, _tick);
 
     /// <summary>Runs <paramref name="work"/> on the loop, after the work queued before it.</summary>
     public void Execute(IRunnable work)
@@ -79,15 +62,14 @@ public sealed class EventLoop : IDisposable
     public void Schedule(TimeSpan delay, LoopTimer timer)
     {
         var due = StopwatchTicks.After(Stopwatch.GetTimestamp(), StopwatchTicks.From(delay));
-        var fires = OnTheGrid(due, _tick);
         bool wake;
         lock (_gate)
         {
             if (_stopped) return;
-            _timers.Enqueue((timer, due), (fires, _sequence++));
+            _timers.Enqueue(timer, (due, _sequence++));
             // Wake the loop only if it sleeps past this timer: one added while it is awake (by a timer or an actor on the
             // loop itself, say) or due after the one it sleeps for costs no wake-up.
-            wake = fires < _sleepingUntil;
+            wake = due < _sleepingUntil;
         }
         if (wake) _wake.Set();
     }
@@ -131,10 +113,10 @@ public sealed class EventLoop : IDisposable
         lock (_gate)
         {
             var now = Stopwatch.GetTimestamp();
-            while (_timers.TryPeek(out var timer, out var key) && key.Fires <= now)
+            while (_timers.TryPeek(out var timer, out var key) && key.Due <= now)
             {
                 _timers.Dequeue();
-                if (!timer.Timer.IsCancelled) due.Add(timer);
+                if (!timer.IsCancelled) due.Add((timer, key.Due));
             }
         }
 
@@ -158,27 +140,12 @@ public sealed class EventLoop : IDisposable
     {
         var now = Stopwatch.GetTimestamp();
         var next = StopwatchTicks.After(previousDue, timer.IntervalTicks);
-        var fires = OnTheGrid(next, _tick);
-        // Missed only if the grid point it fires on has passed: a due time just after a grid point is often past by the
-        // time the run before it ends, yet the loop is on time for it.
-        if (fires <= now)
-        {
-            next = StopwatchTicks.After(now, timer.IntervalTicks);
-            fires = OnTheGrid(next, _tick);
-        }
+        if (next <= now) next = StopwatchTicks.After(now, timer.IntervalTicks);
         lock (_gate)
         {
             // On the loop itself, which looks at the timers again before it sleeps: no wake-up needed.
-            if (!_stopped) _timers.Enqueue((timer, next), (fires, _sequence++));
+            if (!_stopped) _timers.Enqueue(timer, (next, _sequence++));
         }
-    }
-
-    /// <summary>The first multiple of <paramref name="tick"/> at or after <paramref name="due"/> (both in Stopwatch ticks,
-    /// <paramref name="due"/> not negative); saturates at long.MaxValue, which stays "never".</summary>
-    internal static long OnTheGrid(long due, long tick)
-    {
-        var past = due % tick;
-        return past == 0 ? due : StopwatchTicks.After(due, tick - past);
     }
 
     /// <summary>How long the loop may sleep: until the first timer that is not cancelled is due (<paramref name="due"/>;
@@ -187,14 +154,14 @@ public sealed class EventLoop : IDisposable
     /// timer, such as a watchdog, cancels one at every restart). Under the lock.</summary>
     private TimeSpan TimeUntilFirstTimer(out long due)
     {
-        while (_timers.TryPeek(out var head, out _) && head.Timer.IsCancelled) _timers.Dequeue();
+        while (_timers.TryPeek(out var head, out _) && head.IsCancelled) _timers.Dequeue();
         if (!_timers.TryPeek(out _, out var key))
         {
             due = long.MaxValue;
             return Timeout.InfiniteTimeSpan;
         }
-        due = key.Fires;
-        var until = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), key.Fires);
+        due = key.Due;
+        var until = Stopwatch.GetElapsedTime(Stopwatch.GetTimestamp(), key.Due);
         return until > TimeSpan.Zero ? until : TimeSpan.Zero;
     }
 }

@@ -20,8 +20,7 @@ public sealed class LoopScheduler : SchedulerBase, IDateTimeOffsetNowTimeProvide
 
     /// <summary>Called by the actor system with the <c>akka.scheduler</c> configuration.</summary>
     public LoopScheduler(Config scheduler, ILoggingAdapter log) : base(scheduler, log) =>
-        Loop = new EventLoop("clockbound-loop", ex => log.Error(ex, "A scheduled task failed: {0}", ex.Message),
-            scheduler.GetTimeSpan("akka.scheduler.tick-duration", TimeSpan.Zero));
+        Loop = new EventLoop("clockbound-loop", ex => log.Error(ex, "A scheduled task failed: {0}", ex.Message));
 
     /// <summary>The loop the timers run on.</summary>
     public EventLoop Loop { get; }

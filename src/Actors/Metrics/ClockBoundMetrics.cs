@@ -20,7 +20,7 @@ public sealed class ClockBoundMetrics
         Skew = f.CreateGauge("clockbound_chrony_skew_ppm", "chronyd tracking: skew");
         UpdateInterval = f.CreateGauge("clockbound_chrony_update_interval_seconds", "chronyd tracking: last update interval");
         Reference = f.CreateGauge("clockbound_chrony_reference_info", "chronyd tracking: 1 for the current reference id and stratum", "ref_id", "stratum");
-        PollRoundTrip = f.CreateHistogram("clockbound_chrony_poll_round_trip_seconds", "Tracking request to its reply in hand (read at the event loop's next tick: about 10 ms when chronyd answers at once)",
+        PollRoundTrip = f.CreateHistogram("clockbound_chrony_poll_round_trip_seconds", "Tracking request to its reply in hand (first looked for 250 us after the request, then every 1 ms)",
             new HistogramConfiguration { Buckets = Histogram.ExponentialBuckets(start: 0.00005, factor: 2, count: 16) });
         PollFailures = f.CreateCounter("clockbound_chrony_poll_failures_total", "Failed tracking polls by kind", "kind");
         Disruptions = f.CreateCounter("clockbound_disruptions_total", "Clock disruptions acted on (VMClock marker changes, SIGUSR1)");

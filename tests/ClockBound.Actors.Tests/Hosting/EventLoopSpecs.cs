@@ -12,9 +12,8 @@ namespace ClockBound.Actors.Tests.Hosting;
 /// Specifies <see cref="EventLoop"/>: one thread runs queued work in order and timers in due order, never before they are
 /// due; whatever is queued or scheduled wakes it when it must (even while it sleeps until a later timer); cancelled timers
 /// never run; a failing timer is reported and the loop goes on; <see cref="EventLoop.Dispose"/> stops the thread.
-/// The timers' tick grid is specified in EventLoopSpecs.Grid.cs.
 /// </summary>
-public sealed partial class EventLoopSpecs : IDisposable
+public sealed class EventLoopSpecs : IDisposable
 {
     /// <summary>Only bounds a wait for something that must happen; a slow machine never reaches it.</summary>
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
