@@ -29,10 +29,13 @@ public sealed unsafe class VmClockReader : IDisposable
     private readonly MappedRegion _mapping;
     /// <summary>A regular file that may shrink under the mapping: every read checks its length first.</summary>
     private readonly bool _canShrink;
+    /// <summary><see cref="Path"/> as the NUL-terminated bytes <c>statx</c> takes, for <see cref="EnsureStillAtPath"/>.</summary>
+    private readonly byte[] _pathBytes;
 
     private VmClockReader(string path, SafeFileHandle file, MappedRegion mapping, bool canShrink)
     {
         Path = path;
+        _pathBytes = System.Text.Encoding.UTF8.GetBytes(path + "\0");
         _file = file;
         _mapping = mapping;
         _canShrink = canShrink;
@@ -86,8 +89,7 @@ public sealed unsafe class VmClockReader : IDisposable
     {
         var open = StatDescriptor(_file, Path, Interop.Libc.STATX_INO);
         Interop.Libc.StatxBuffer named;
-        byte[] path = System.Text.Encoding.UTF8.GetBytes(Path + "\0");
-        fixed (byte* p = path)
+        fixed (byte* p = _pathBytes)
         {
             if (Interop.Libc.Statx(Interop.Libc.AT_FDCWD, p, 0, Interop.Libc.STATX_INO, &named) != 0)
             {
