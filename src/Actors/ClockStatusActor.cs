@@ -25,11 +25,9 @@ namespace ClockBound.Actors;
 /// </remarks>
 public sealed class ClockStatusActor : ReceiveActor, IWithTimers
 {
-    /// <summary>Timer key of the watchdog for a silent chrony poller ("missing data is an input, not silence"). It is armed
-    /// for the time left until <see cref="ChronySilenceLimit"/> after the last chrony input: an input only notes its time,
-    /// and a watchdog that finds a later input than the one it was armed for goes back to sleep for the rest of the limit.
-    /// So it fires about once per limit (1.2 s), not once per input (restarting a timer on each of 10 inputs a second
-    /// cancels and allocates one each time; idle CPU, BENCHMARKS.md).</summary>
+    /// <summary>Timer key of the watchdog for a silent chrony poller ("missing data is an input, not silence"): restarted by
+    /// every chrony input, so it fires only when none came for <see cref="ChronySilenceLimit"/> (a periodic check would
+    /// wake the daemon 10 times a second for nothing; idle CPU, BENCHMARKS.md).</summary>
     public const string ChronySilenceTimerKey = "chrony-silence-check";
 
     /// <summary>Timer key of the deadline after which the state is published even without inputs.</summary>
@@ -43,8 +41,6 @@ public sealed class ClockStatusActor : ReceiveActor, IWithTimers
     private readonly IActorRef _segmentWriter;
     private readonly IActorRef _chronyPoller;
     private readonly Func<Timespec> _monotonicClock;
-    /// <summary>When the last chrony input (tracking or failure, or a synthesized failure) arrived.</summary>
-    private Timespec _lastChronyInput;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly bool _disruptionSupport;
 
@@ -114,8 +110,7 @@ public sealed class ClockStatusActor : ReceiveActor, IWithTimers
 
     protected override void PreStart()
     {
-        _lastChronyInput = _monotonicClock();
-        ArmSilenceWatchdog(ChronySilenceLimit);
+        RestartSilenceWatchdog();
         Timers.StartSingleTimer(FirstPublishTimerKey, FirstPublishDeadline.Instance,
             _settings.ChronyTimeout + _settings.ChronyPollInterval);
     }
@@ -197,7 +192,7 @@ public sealed class ClockStatusActor : ReceiveActor, IWithTimers
 
     private void NoteChronyInput()
     {
-        _lastChronyInput = _monotonicClock();
+        RestartSilenceWatchdog();
         _sawChronyInput = true;
         if (_chronySilent)
         {
@@ -206,28 +201,19 @@ public sealed class ClockStatusActor : ReceiveActor, IWithTimers
         }
     }
 
-    private void ArmSilenceWatchdog(TimeSpan delay) =>
-        Timers.StartSingleTimer(ChronySilenceTimerKey, ChronySilent.Instance, delay);
+    private void RestartSilenceWatchdog() =>
+        Timers.StartSingleTimer(ChronySilenceTimerKey, ChronySilent.Instance, ChronySilenceLimit);
 
-    /// <summary>The watchdog fired. With a chrony input within <see cref="ChronySilenceLimit"/> it sleeps until the limit
-    /// after that input; otherwise there was none for the limit: one failed poll, and so is every further limit of
-    /// silence.</summary>
+    /// <summary>The watchdog fired: no chrony input for <see cref="ChronySilenceLimit"/>. Counts as one failed poll, and
+    /// so does every further limit of silence.</summary>
     private void OnChronySilent()
     {
-        var silentFor = TimeSpan.FromTicks(_monotonicClock().NanosecondsSince(_lastChronyInput) / 100);
-        if (silentFor < ChronySilenceLimit)
-        {
-            ArmSilenceWatchdog(ChronySilenceLimit - silentFor);
-            return;
-        }
-
-        _lastChronyInput = _monotonicClock(); // the next synthesized failure is one limit from this one
         var reason = $"no chrony input for {ChronySilenceLimit.TotalMilliseconds} ms: the poller is stuck or restarting";
         if (!_chronySilent)
             _log.Warning("{0}; counting it as a failed poll", reason);
         _chronySilent = true;
         _sawChronyInput = true;
-        ArmSilenceWatchdog(ChronySilenceLimit);
+        RestartSilenceWatchdog();
         ChronyFailed(_monotonicClock(), reason);
     }
 
