@@ -18,6 +18,11 @@ public sealed class ChronyClient : IDisposable
     /// <summary>Larger than any reply of the three commands, so an oversized reply is seen as such instead of truncated to fit.</summary>
     private const int ReceiveBufferSize = 1024;
 
+    /// <summary>At most this many datagrams are read by one <see cref="TryReceiveTracking"/>: a peer that floods the
+    /// socket with stray datagrams cannot hold the caller (the daemon's event loop runs all actors on one thread); the
+    /// rest wait for the next call. chronyd itself sends one reply per request.</summary>
+    internal const int MaxDatagramsPerLook = 32;
+
     private Socket? _socket;
     private readonly TimeSpan _timeout;
     private readonly byte[] _request = new byte[ChronyCommand.MaxRequestLength];
@@ -101,7 +106,7 @@ public sealed class ChronyClient : IDisposable
     /// <summary>
     /// The reply to the tracking request <paramref name="sequence"/> from <see cref="SendTracking"/>, if it has arrived:
     /// reads the datagrams waiting on the socket without blocking, skipping stray ones (a late reply to an earlier
-    /// request). False if the reply is not there yet. Throws <see cref="ChronyException"/> for a socket error or an
+    /// request), at most <see cref="MaxDatagramsPerLook"/> of them. False if the reply is not there yet. Throws <see cref="ChronyException"/> for a socket error or an
     /// invalid reply, which ends the request, and <see cref="InvalidOperationException"/> when no tracking request with
     /// this sequence number is in flight (never sent, already received, or ended by a failure).
     /// </summary>
@@ -112,20 +117,18 @@ public sealed class ChronyClient : IDisposable
             throw new InvalidOperationException($"chrony client {SocketPath} has no tracking request {sequence} in flight");
         try
         {
-            while (true)
+            for (int read = 0; read < MaxDatagramsPerLook; read++)
             {
                 var received = _socket!.Receive(_reply, SocketFlags.None, out var error);
-                if (error == SocketError.WouldBlock)
-                {
-                    reply = default;
-                    return false;
-                }
+                if (error == SocketError.WouldBlock) break;
                 if (error != SocketError.Success) throw MapSocketError(new SocketException((int)error), ChronySocketPath, ChronySocketPath);
                 if (!ChronyReplyValidator.IsValidReply(_reply.AsSpan(0, received), ChronyCommand.Tracking, sequence, ChronySocketPath)) continue;
                 reply = ParseTracking();
                 EndTracking();
                 return true;
             }
+            reply = default;
+            return false;
         }
         catch
         {

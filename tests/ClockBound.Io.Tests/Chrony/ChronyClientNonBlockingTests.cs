@@ -90,6 +90,24 @@ public sealed class ChronyClientNonBlockingTests : IDisposable
     }
 
     [Fact]
+    public async Task A_flood_of_stray_datagrams_must_be_read_a_bounded_number_at_a_time_and_the_reply_found_behind_it()
+    {
+        var sequence = _client.SendTracking();
+        var request = await RequestArrives(_chronyd, sequence);
+        var stray = TrackingReplyTo(request, r => { r[19] ^= 0xFF; return r; }); // another request's sequence
+        int strays = 2 * ChronyClient.MaxDatagramsPerLook + 5;
+        for (int i = 0; i < strays; i++) await _chronyd.SendAsync(stray, _client.SocketPath);
+        await _chronyd.SendAsync(TrackingReplyTo(request), _client.SocketPath);
+
+        // Each look reads at most MaxDatagramsPerLook datagrams: two looks skip the first 64 strays without finding the
+        // reply, the third reads the last 5 and the reply.
+        Assert.False(_client.TryReceiveTracking(sequence, out TrackingReply _));
+        Assert.False(_client.TryReceiveTracking(sequence, out TrackingReply _));
+        Assert.True(_client.TryReceiveTracking(sequence, out var reply));
+        Assert.Equal(9, reply.Stratum);
+    }
+
+    [Fact]
     public async Task A_duplicate_reply_to_the_previous_request_must_not_answer_the_next()
     {
         var first = _client.SendTracking();
