@@ -34,7 +34,7 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
 
     /// <summary>How soon after the request its reply is first looked for. A chronyd that is awake answers a local request
     /// within tens of microseconds (12 µs median, 29 µs p99 here); an idle one must be woken first. At 250 µs about nine
-    /// first looks in ten find the reply (at 100 µs, only two in three), and the loop's sleep is still short.</summary>
+    /// first looks in ten find the reply (at 100 µs, three to four in five), and the loop's sleep is still short.</summary>
     private static readonly TimeSpan FirstReplyLook = TimeSpan.FromMicroseconds(250);
 
     /// <summary>How often the reply of a slower chronyd is looked for after the first look, until the timeout.</summary>
