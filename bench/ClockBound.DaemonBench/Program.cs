@@ -64,6 +64,9 @@ if (options.Runs("bump"))
     int seenDisrupted = 0;
     for (int i = 0; i < options.Bumps; i++)
     {
+        // At a random instant: each bump follows the previous one's reset and burst, which could lock the bump to the
+        // phase of the daemon's VMClock poll and bias the latencies.
+        Thread.Sleep(Random.Shared.Next(0, 100));
         var stopwatch = Stopwatch.StartNew();
         ulong marker = vmClock.BumpMarker();
         // The daemon's first record with the new marker is the Disrupted one; the reset that follows can end it within a

@@ -14,10 +14,10 @@ namespace ClockBound.Actors;
 /// outlives a removal), after which the actor fails so that its back-off supervisor opens the device again.
 /// </summary>
 /// <remarks>
-/// The <see cref="ClockBoundSettings.VmClockPollInterval"/> (10 ms) poll does not use Akka's scheduler: a dedicated
+/// The <see cref="ClockBoundSettings.VmClockPollInterval"/> (15 ms) poll does not use Akka's scheduler: a dedicated
 /// background thread reads the mapping, sleeps one poll interval, and messages the actor only when there is something to
-/// report (change, heartbeat, error). 100 wake-ups a second of one sleeping thread cost far less CPU than 100 timer
-/// messages through the scheduler thread and the actor thread (two wake-ups each). The thread never touches actor state;
+/// report (change, heartbeat, error). A bare futex sleep is the cheapest wake-up there is; the same poll as an actor
+/// timer on the event loop cost a fifth more per wake-up (BENCHMARKS.md, "Idle CPU, round 3"). The thread never touches actor state;
 /// it owns the <see cref="VmClockReader"/> from <c>PreStart</c> on and disposes it when it ends, so the mapping is never
 /// unmapped under a read in progress. <c>PostStop</c> stops it.
 /// </remarks>
