@@ -50,7 +50,8 @@ public sealed class ChronyClient : IDisposable
     /// <summary>Creates and binds the client socket and connects to chronyd's socket. Throws <see cref="ChronyException"/>.
     /// <paramref name="timeout"/> limits each request (default <see cref="DefaultTimeout"/>); with
     /// <see cref="Timeout.InfiniteTimeSpan"/> only the caller's cancellation token does, and the client arms no timer of
-    /// its own (the daemon's poller keeps the time with a timer on its event loop, which costs no extra thread wake-up).</summary>
+    /// its own. <see cref="SendTracking"/> and <see cref="TryReceiveTracking"/> never wait, so no timeout applies to them:
+    /// their caller keeps the time (the daemon's poller, with a timer on its event loop).</summary>
     public static ChronyClient Connect(string chronySocketPath, string? clientSocketDirectory = null, TimeSpan? timeout = null)
     {
         chronySocketPath = Path.GetFullPath(chronySocketPath);
@@ -106,8 +107,9 @@ public sealed class ChronyClient : IDisposable
     /// <summary>
     /// The reply to the tracking request <paramref name="sequence"/> from <see cref="SendTracking"/>, if it has arrived:
     /// reads the datagrams waiting on the socket without blocking, skipping stray ones (a late reply to an earlier
-    /// request), at most <see cref="MaxDatagramsPerLook"/> of them. False if the reply is not there yet. Throws <see cref="ChronyException"/> for a socket error or an
-    /// invalid reply, which ends the request, and <see cref="InvalidOperationException"/> when no tracking request with
+    /// request), at most <see cref="MaxDatagramsPerLook"/> of them. False if the reply is not there yet. Throws
+    /// <see cref="ChronyException"/> for a socket error or an invalid reply, which ends the request, and
+    /// <see cref="InvalidOperationException"/> when no tracking request with
     /// this sequence number is in flight (never sent, already received, or ended by a failure).
     /// </summary>
     public bool TryReceiveTracking(uint sequence, out TrackingReply reply)
