@@ -42,8 +42,7 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
 
     private readonly ClockBoundSettings _settings;
     private readonly IActorRef _clockStatus;
-    /// <summary>Opens a client whose requests time out after the given time (InfiniteTimeSpan: never by themselves).</summary>
-    private readonly Func<TimeSpan, ChronyClient> _connect;
+    private readonly Func<ChronyClient> _connect;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly CancellationTokenSource _stopping = new();
     private readonly RepeatedFailureLog _pollFailures;
@@ -59,12 +58,13 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
     private bool _resetStepInFlight;
     private bool _resetRestartRequested;
 
-    public ChronyPollerActor(ClockBoundSettings settings, IActorRef clockStatus, Func<TimeSpan, ChronyClient>? connect = null)
+    public ChronyPollerActor(ClockBoundSettings settings, IActorRef clockStatus, Func<ChronyClient>? connect = null)
     {
         _settings = settings;
         _clockStatus = clockStatus;
-        _connect = connect ?? (timeout => ChronyClient.Connect(
-            settings.ChronySocketPath, settings.ChronyClientSocketDirectory, timeout));
+        // The timeout limits the reset sequence's requests; the poll's own requests never wait (its timer keeps the time).
+        _connect = connect ?? (() => ChronyClient.Connect(
+            settings.ChronySocketPath, settings.ChronyClientSocketDirectory, settings.ChronyTimeout));
         _pollFailures = new RepeatedFailureLog(_log, $"chronyd tracking poll ({settings.ChronySocketPath})");
         _resetFailures = new RepeatedFailureLog(_log, $"chronyd reset after disruption ({settings.ChronySocketPath})");
 
@@ -77,8 +77,8 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
         Receive<InjectFault>(InjectFault.Throw);
     }
 
-    /// <summary>Props; <paramref name="connect"/> (given the request timeout) replaces <see cref="ChronyClient.Connect"/>.</summary>
-    public static Props Props(ClockBoundSettings settings, IActorRef clockStatus, Func<TimeSpan, ChronyClient>? connect = null) =>
+    /// <summary>Props; <paramref name="connect"/> replaces <see cref="ChronyClient.Connect"/> (tests, other sockets).</summary>
+    public static Props Props(ClockBoundSettings settings, IActorRef clockStatus, Func<ChronyClient>? connect = null) =>
         Akka.Actor.Props.Create(() => new ChronyPollerActor(settings, clockStatus, connect));
 
     public ITimerScheduler Timers { get; set; } = null!;
@@ -105,7 +105,7 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
             return; // the previous poll is still waiting for chronyd
         if (_client is null)
         {
-            _client = TryConnect(Timeout.InfiniteTimeSpan, out var failure);
+            _client = TryConnect(out var failure);
             if (_client is null)
             {
                 // No chronyd (restarting, or not yet started) or no permission: report it, connect again next time.
@@ -222,7 +222,7 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
         _resetStepInFlight = true;
         if (_resetClient is null)
         {
-            _resetClient = TryConnect(_settings.ChronyTimeout, out var failure);
+            _resetClient = TryConnect(out var failure);
             if (_resetClient is null)
             {
                 Self.Tell(new ResetStepFailed(failure!));
@@ -296,12 +296,12 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
 
     // ---- helpers ----
 
-    private ChronyClient? TryConnect(TimeSpan timeout, out Exception? failure)
+    private ChronyClient? TryConnect(out Exception? failure)
     {
         try
         {
             failure = null;
-            return _connect(timeout);
+            return _connect();
         }
         catch (Exception ex)
         {
