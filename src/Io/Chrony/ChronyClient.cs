@@ -233,12 +233,9 @@ public sealed class ChronyClient : IDisposable
             _socket ??= Open(SocketPath, ChronySocketPath);
             await _socket.SendAsync(_request.AsMemory(0, length), SocketFlags.None, cancellationToken).ConfigureAwait(false);
         }
-        catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionRefused or SocketError.NotConnected)
+        catch (SocketException e) when (ChronydWentAway(e))
         {
-            _socket!.Dispose();
-            _socket = null;
-            _socket = Open(SocketPath, ChronySocketPath);
-            await _socket.SendAsync(_request.AsMemory(0, length), SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            await Reopen().SendAsync(_request.AsMemory(0, length), SocketFlags.None, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -253,11 +250,9 @@ public sealed class ChronyClient : IDisposable
                 _socket ??= Open(SocketPath, ChronySocketPath);
                 SendOnce(length);
             }
-            catch (SocketException e) when (e.SocketErrorCode is SocketError.ConnectionRefused or SocketError.NotConnected)
+            catch (SocketException e) when (ChronydWentAway(e))
             {
-                _socket!.Dispose();
-                _socket = null;
-                _socket = Open(SocketPath, ChronySocketPath);
+                Reopen();
                 SendOnce(length);
             }
         }
@@ -265,6 +260,18 @@ public sealed class ChronyClient : IDisposable
         {
             throw MapSocketError(e, ChronySocketPath, ChronySocketPath);
         }
+    }
+
+    /// <summary>The send was refused because the chronyd our socket is connected to is gone (see <see cref="SendAsync"/>).</summary>
+    private static bool ChronydWentAway(SocketException e) =>
+        e.SocketErrorCode is SocketError.ConnectionRefused or SocketError.NotConnected;
+
+    /// <summary>Replaces our socket by a fresh one at the same path, connected to chronyd's socket as it is now.</summary>
+    private Socket Reopen()
+    {
+        _socket?.Dispose();
+        _socket = null; // stays null if Open throws: the next request opens again
+        return _socket = Open(SocketPath, ChronySocketPath);
     }
 
     private void SendOnce(int length)
