@@ -73,16 +73,11 @@ public sealed class WakeEventSpecs
     public async Task Set_must_wake_a_thread_asleep_in_a_wait(int timeoutMilliseconds)
     {
         var wake = new WakeEvent();
-        var waiterThread = new TaskCompletionSource<OsThread>(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        var waited = Task.Factory.StartNew(() =>
-        {
-            waiterThread.SetResult(OsThread.Current());
-            return wake.Wait(TimeSpan.FromMilliseconds(timeoutMilliseconds));
-        }, TaskCreationOptions.LongRunning);
+        var (waiter, waited) = await StartWaiter(() => wake.Wait(TimeSpan.FromMilliseconds(timeoutMilliseconds)));
 
         // Set only once the waiter sleeps in the kernel: the wake must come through FUTEX_WAKE, not the fast path.
-        (await waiterThread.Task.WaitAsync(Patience)).WaitUntilAsleep(Patience);
+        waiter.WaitUntilAsleep(Patience);
         Assert.False(waited.IsCompleted, "a wait on an unset event returned before its timeout");
         wake.Set();
 
@@ -96,27 +91,16 @@ public sealed class WakeEventSpecs
     public async Task Wait_must_not_return_when_a_signal_interrupts_its_sleep(long milliseconds)
     {
         var timeout = milliseconds == long.MaxValue ? TimeSpan.MaxValue : TimeSpan.FromMilliseconds(milliseconds);
-        using var handled = new SemaphoreSlim(0);
-        using var handler = PosixSignalRegistration.Create((PosixSignal)SIGURG, context =>
-        {
-            context.Cancel = true;
-            handled.Release();
-        });
+        using var handled = new HandledSignals();
         var wake = new WakeEvent();
-        var waiterThread = new TaskCompletionSource<OsThread>(TaskCreationOptions.RunContinuationsAsynchronously);
-        var waited = Task.Factory.StartNew(() =>
-        {
-            waiterThread.SetResult(OsThread.Current());
-            return wake.Wait(timeout);
-        }, TaskCreationOptions.LongRunning);
-        var waiter = await waiterThread.Task.WaitAsync(Patience);
+        var (waiter, waited) = await StartWaiter(() => wake.Wait(timeout));
 
         for (var signal = 1; signal <= 3; signal++)
         {
             Assert.True(waiter.WaitUntilAsleepUnless(() => waited.IsCompleted, Patience), $"Wait({timeout}) returned");
             waiter.Signal(SIGURG);
             // The runtime's handler ran on the waiter, interrupting its sleep, and passed the signal on to this one.
-            Assert.True(await handled.WaitAsync(Patience), $"signal {signal} did not reach its handler");
+            Assert.True(await handled.NextAsync(), $"signal {signal} did not reach its handler");
         }
         Assert.True(waiter.WaitUntilAsleepUnless(() => waited.IsCompleted, Patience), $"Wait({timeout}) returned after a signal");
 
@@ -128,27 +112,16 @@ public sealed class WakeEventSpecs
     public async Task Wait_interrupted_by_signals_must_time_out_never_before_its_timeout()
     {
         var timeout = TimeSpan.FromSeconds(2);
-        using var handled = new SemaphoreSlim(0);
-        using var handler = PosixSignalRegistration.Create((PosixSignal)SIGURG, context =>
-        {
-            context.Cancel = true;
-            handled.Release();
-        });
+        using var handled = new HandledSignals();
         var wake = new WakeEvent();
-        var waiterThread = new TaskCompletionSource<OsThread>(TaskCreationOptions.RunContinuationsAsynchronously);
         var clock = Stopwatch.StartNew();
-        var waited = Task.Factory.StartNew(() =>
-        {
-            waiterThread.SetResult(OsThread.Current());
-            return (Set: wake.Wait(timeout), Elapsed: clock.Elapsed);
-        }, TaskCreationOptions.LongRunning);
-        var waiter = await waiterThread.Task.WaitAsync(Patience);
+        var (waiter, waited) = await StartWaiter(() => (Set: wake.Wait(timeout), Elapsed: clock.Elapsed));
 
         for (var i = 0; i < 2; i++)
         {
             waiter.WaitUntilAsleep(Patience);
             waiter.Signal(SIGURG);
-            Assert.True(await handled.WaitAsync(Patience), $"signal {i} did not reach its handler");
+            Assert.True(await handled.NextAsync(), $"signal {i} did not reach its handler");
         }
 
         var (set, elapsed) = await waited.WaitAsync(Patience + timeout);
@@ -184,5 +157,40 @@ public sealed class WakeEventSpecs
 
         Assert.Equal(RoundTrips, await ponger.WaitAsync(Patience + timeout));
         Assert.Equal(RoundTrips, returned);
+    }
+
+    /// <summary>Runs <paramref name="wait"/> on a thread of its own; returns that thread as the kernel sees it (to wait
+    /// until it sleeps, or to signal it) and the wait's outcome.</summary>
+    private static async Task<(OsThread Waiter, Task<T> Waited)> StartWaiter<T>(Func<T> wait)
+    {
+        var waiterThread = new TaskCompletionSource<OsThread>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var waited = Task.Factory.StartNew(() =>
+        {
+            waiterThread.SetResult(OsThread.Current());
+            return wait();
+        }, TaskCreationOptions.LongRunning);
+        return (await waiterThread.Task.WaitAsync(Patience), waited);
+    }
+
+    /// <summary>A handler of SIGURG for the test's lifetime that only counts the signals it handles.</summary>
+    private sealed class HandledSignals : IDisposable
+    {
+        private readonly SemaphoreSlim _handled = new(0);
+        private readonly PosixSignalRegistration _registration;
+
+        public HandledSignals() => _registration = PosixSignalRegistration.Create((PosixSignal)SIGURG, context =>
+        {
+            context.Cancel = true;
+            _handled.Release();
+        });
+
+        /// <summary>True once the next signal has been handled; false if none is within <see cref="Patience"/>.</summary>
+        public Task<bool> NextAsync() => _handled.WaitAsync(Patience);
+
+        public void Dispose()
+        {
+            _registration.Dispose();
+            _handled.Dispose();
+        }
     }
 }

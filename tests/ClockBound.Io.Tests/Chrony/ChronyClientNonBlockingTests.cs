@@ -140,11 +140,7 @@ public sealed class ChronyClientNonBlockingTests : IDisposable
         Assert.True(_client.TryReceiveTracking(sequence, out _));
 
         // Free again, and the refused calls sent nothing: the next datagram chronyd sees is the new request.
-        var next = _client.SendTracking();
-        var nextRequest = await RequestArrives(_chronyd, next);
-        await _chronyd.SendAsync(TrackingReplyTo(nextRequest), _client.SocketPath);
-        Assert.True(_client.TryReceiveTracking(next, out var reply));
-        Assert.Equal(9, reply.Stratum);
+        Assert.Equal(9, (await ExchangeWith(_chronyd)).Stratum);
 
         // The asynchronous request works on the same (non-blocking) socket.
         var tracking = _client.GetTrackingAsync();
@@ -186,11 +182,7 @@ public sealed class ChronyClientNonBlockingTests : IDisposable
 
         // The request is over: looking for its reply again is refused; a new one may start and gets its own reply.
         Assert.Throws<InvalidOperationException>(() => _client.TryReceiveTracking(sequence, out TrackingReply _));
-        var next = _client.SendTracking();
-        var nextRequest = await RequestArrives(_chronyd, next);
-        await _chronyd.SendAsync(TrackingReplyTo(nextRequest), _client.SocketPath);
-        Assert.True(_client.TryReceiveTracking(next, out var reply));
-        Assert.Equal(9, reply.Stratum);
+        Assert.Equal(9, (await ExchangeWith(_chronyd)).Stratum);
     }
 
     [Fact]
@@ -222,29 +214,19 @@ public sealed class ChronyClientNonBlockingTests : IDisposable
         }
 
         using var restarted = new FakeChronydSocket(path);
-        var sequence = _client.SendTracking();
-        var request = await RequestArrives(restarted, sequence);
-        await restarted.SendAsync(TrackingReplyTo(request), _client.SocketPath);
-        Assert.True(_client.TryReceiveTracking(sequence, out var reply));
-        Assert.Equal(9, reply.Stratum);
+        Assert.Equal(9, (await ExchangeWith(restarted)).Stratum);
     }
 
     [Fact]
     public async Task SendTracking_must_reach_a_chronyd_restarted_between_two_requests()
     {
-        var first = _client.SendTracking();
-        await _chronyd.SendAsync(TrackingReplyTo(await RequestArrives(_chronyd, first)), _client.SocketPath);
-        Assert.True(_client.TryReceiveTracking(first, out _));
+        await ExchangeWith(_chronyd);
 
         // A new socket at the same path: the client's socket is still connected to the old one, which is gone.
         _chronyd.Dispose();
         using var restarted = new FakeChronydSocket(_chronyd.Path);
 
-        var second = _client.SendTracking();
-        var request = await RequestArrives(restarted, second);
-        await restarted.SendAsync(TrackingReplyTo(request), _client.SocketPath);
-        Assert.True(_client.TryReceiveTracking(second, out var reply));
-        Assert.Equal(9, reply.Stratum);
+        Assert.Equal(9, (await ExchangeWith(restarted)).Stratum);
     }
 
     [Fact]
@@ -268,4 +250,15 @@ public sealed class ChronyClientNonBlockingTests : IDisposable
     }
 
     private static uint SequenceOf(byte[] request) => BinaryPrimitives.ReadUInt32BigEndian(request.AsSpan(8));
+
+    /// <summary>One whole tracking exchange with <paramref name="chronyd"/>, which answers at once: the request is sent,
+    /// arrives, is answered, and the reply must be there at the first look.</summary>
+    private async Task<TrackingReply> ExchangeWith(FakeChronydSocket chronyd)
+    {
+        var sequence = _client.SendTracking();
+        var request = await RequestArrives(chronyd, sequence);
+        await chronyd.SendAsync(TrackingReplyTo(request), _client.SocketPath);
+        Assert.True(_client.TryReceiveTracking(sequence, out var reply));
+        return reply;
+    }
 }
