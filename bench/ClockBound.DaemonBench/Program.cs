@@ -121,7 +121,8 @@ if (options.Runs("steady"))
     double emptyCpu = (CpuSeconds(empty.Pid) - emptyCpu0) * perMinute;
     var (d, e) = (Memory(daemon.Pid), Memory(empty.Pid));
     if (RawSegment.TryRead(shm) is not { ClockStatus: RawSegment.Synchronized } last || last.Generation == generation0)
-        throw new InvalidOperationException("the daemon stopped publishing Synchronized during the steady window");
+        throw new InvalidOperationException(
+            $"the daemon stopped publishing Synchronized during the steady window (segment now: {RawSegment.TryRead(shm)?.ToString() ?? "unreadable"}); its log:{Environment.NewLine}{daemon.Output}");
     // Each write adds 2 to the generation (mod 65536); in steady state there is one write per chrony poll.
     double writesPerSecond = (ushort)(last.Generation - generation0) / 2.0 / options.SteadySeconds;
     rows.Add(("steady segment writes per second (one per chrony poll)", $"{writesPerSecond:0.0}", "10 (100 ms polls)"));
