@@ -60,6 +60,10 @@ if (options.Runs("bump"))
     using var daemon = Child.Start(options.Daemon, DaemonArgs(shm));
     WaitFor(() => RawSegment.TryRead(shm) is { ClockStatus: RawSegment.Synchronized }, daemon, "Synchronized");
     using var reader = SegmentReader.Open(shm);
+    // The reader's own look interval is part of each measured latency: 100 µs (a futex wait) instead of Thread.Sleep(1),
+    // whose 1.1 ms granularity added up to a millisecond to every figure.
+    var lookInterval = TimeSpan.FromMicroseconds(100);
+    var pause = new ClockBound.Io.WakeEvent();
     var latencies = new List<double>();
     int seenDisrupted = 0;
     for (int i = 0; i < options.Bumps; i++)
@@ -76,7 +80,7 @@ if (options.Runs("bump"))
         {
             if (stopwatch.Elapsed > TimeSpan.FromSeconds(10)) throw new InvalidOperationException($"bump {i}: marker not published: {daemon.Output}");
             // Sleep rather than spin: on a small machine a spinning reader would take the CPU the daemon needs to react.
-            Thread.Sleep(1);
+            pause.Wait(lookInterval);
         }
         latencies.Add(stopwatch.Elapsed.TotalMilliseconds);
         if (seen.Status == ClockStatus.Disrupted) seenDisrupted++;
