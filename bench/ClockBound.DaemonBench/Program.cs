@@ -157,6 +157,8 @@ if (options.Runs("steady"))
     double gone = daemonCpu - byName.Sum(g => g.Cpu);
     threadRows.Add(("(threads that ended in the window: process total, counted in 10 ms units, minus the rows above)", $"{Math.Max(0, gone):0.000}", ""));
     threadRows.Add(("(floor: a bare thread of the bench waking every 10 ms)", $"{floorCpu:0.000}", "100"));
+    // The daemon's CPU follows what a wake-up costs on the machine at the moment; this ratio is what compares across runs.
+    threadRows.Add(("(the daemon's whole CPU relative to the floor)", $"{daemonCpu / floorCpu:0.00} ×", ""));
 }
 
 if (options.Runs("rtt"))
