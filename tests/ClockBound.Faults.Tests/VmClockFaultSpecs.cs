@@ -37,6 +37,28 @@ public sealed class VmClockFaultSpecs(SynchronisedChronyd chronyd) : IClassFixtu
         await daemon.WaitUntilAsync(() => RawSegment.TryRead(ShmPath) is { } s && s.ClockStatus == status && s.DisruptionMarker == marker,
             Patience, what);
 
+    /// <summary>Puts a valid VMClock with <paramref name="marker"/> back at the path (returned: the caller disposes it),
+    /// waits for Synchronized, and checks that the readers saw exactly Synchronized, Unknown, Synchronized.</summary>
+    private async Task<FakeVmClock> RestoreAndExpectUnknownOnlyInBetween(DaemonProcess daemon, SegmentRecorder recorder, ulong marker)
+    {
+        var restored = FakeVmClock.Create(VmClockPath, marker);
+        try
+        {
+            await WaitForStatus(daemon, RawSegment.Synchronized, marker, "Synchronized once the VMClock is valid again");
+            // The recorder reads on its own thread: let it catch up with what was just seen directly.
+            await daemon.WaitUntilAsync(() => recorder.States[^1].Status == ClockStatus.Synchronized, Patience, "the recorder seeing it");
+            Assert.Equal(
+                [ClockStatus.Synchronized, ClockStatus.Unknown, ClockStatus.Synchronized],
+                recorder.States.Select(s => s.Status));
+            return restored;
+        }
+        catch
+        {
+            restored.Dispose();
+            throw;
+        }
+    }
+
     [Fact]
     public async Task A_missing_VMClock_at_start_must_be_fatal_with_exit_code_1_naming_the_path_and_the_remedies()
     {
@@ -77,13 +99,7 @@ public sealed class VmClockFaultSpecs(SynchronisedChronyd chronyd) : IClassFixtu
             Patience, "the watcher restarted twice");
         Assert.Equal(ClockStatus.Unknown, recorder.States[^1].Status);
 
-        using var restored = FakeVmClock.Create(VmClockPath, marker: 5);
-        await WaitForStatus(daemon, RawSegment.Synchronized, marker: 5, "Synchronized once the VMClock is valid again");
-        // The recorder reads on its own thread: let it catch up with what was just seen directly.
-        await daemon.WaitUntilAsync(() => recorder.States[^1].Status == ClockStatus.Synchronized, Patience, "the recorder seeing it");
-        Assert.Equal(
-            [ClockStatus.Synchronized, ClockStatus.Unknown, ClockStatus.Synchronized],
-            recorder.States.Select(s => s.Status));
+        using var restored = await RestoreAndExpectUnknownOnlyInBetween(daemon, recorder, marker: 5);
     }
 
     [Fact]
@@ -106,12 +122,7 @@ public sealed class VmClockFaultSpecs(SynchronisedChronyd chronyd) : IClassFixtu
         Assert.Equal(ClockStatus.Unknown, recorder.States[^1].Status);
         vmClock.Dispose();
 
-        using var restored = FakeVmClock.Create(VmClockPath, marker: 5);
-        await WaitForStatus(daemon, RawSegment.Synchronized, marker: 5, "Synchronized once the VMClock is back");
-        await daemon.WaitUntilAsync(() => recorder.States[^1].Status == ClockStatus.Synchronized, Patience, "the recorder seeing it");
-        Assert.Equal(
-            [ClockStatus.Synchronized, ClockStatus.Unknown, ClockStatus.Synchronized],
-            recorder.States.Select(s => s.Status));
+        using var restored = await RestoreAndExpectUnknownOnlyInBetween(daemon, recorder, marker: 5);
     }
 
     [Fact]
