@@ -117,10 +117,10 @@ if (options.Runs("steady"))
     double floorCpu0 = ThreadCpuSeconds(floorTask.Path);
     Thread.Sleep(TimeSpan.FromSeconds(options.SteadySeconds));
     var threads1 = Threads(daemon.Pid);
-    double floorCpu = (ThreadCpuSeconds(floorTask.Path) - floorCpu0) * 60.0 / options.SteadySeconds;
+    double perMinute = 60.0 / options.SteadySeconds;
+    double floorCpu = (ThreadCpuSeconds(floorTask.Path) - floorCpu0) * perMinute;
     stopFloor.Set();
     floor.Join();
-    double perMinute = 60.0 / options.SteadySeconds;
     double daemonCpu = (CpuSeconds(daemon.Pid) - daemonCpu0) * perMinute;
     double emptyCpu = (CpuSeconds(empty.Pid) - emptyCpu0) * perMinute;
     var (d, e) = (Memory(daemon.Pid), Memory(empty.Pid));
