@@ -23,8 +23,11 @@ namespace ClockBound.Actors;
 /// timeout, whose outcome is piped back as a private message.
 /// chronyd restarts are normal: any failed request closes the client socket, and the next poll connects again.
 /// The reset sequence uses its own <see cref="ChronyClient"/> (its own socket), so it never shares a socket with an
-/// in-flight poll, and polling goes on while it runs. A <see cref="ResetChrony"/> that arrives while a sequence runs
-/// restarts it from "reset sources" (after the request in flight, if any, completes).
+/// in-flight poll, and polling goes on while it runs. A <see cref="ResetChrony"/> of a new epoch that arrives while a
+/// sequence runs restarts it from "reset sources" (after the request in flight, if any, completes): samples taken before
+/// the newer disruption must go too. A repeat of the epoch already running (the clock-status actor repeats a request
+/// that may have been lost) lets the sequence go on. <see cref="ChronyResetCompleted"/> carries the epoch of the
+/// sequence that completed.
 /// </remarks>
 public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
 {
@@ -56,7 +59,10 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
     private ResetPhase _resetPhase = ResetPhase.Idle;
     private int _resetAttempt;
     private bool _resetStepInFlight;
-    private bool _resetRestartRequested;
+    /// <summary>The epoch of the reset sequence running (or last run).</summary>
+    private long _resetEpoch;
+    /// <summary>A newer epoch asked for while a step was in flight: the sequence restarts with it when the step ends.</summary>
+    private long? _resetRestartEpoch;
 
     public ChronyPollerActor(ClockBoundSettings settings, IActorRef clockStatus, Func<ChronyClient>? connect = null)
     {
@@ -70,7 +76,7 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
 
         Receive<Poll>(_ => StartPoll());
         Receive<LookForReply>(_ => OnLookForReply());
-        Receive<ResetChrony>(_ => OnResetRequested());
+        Receive<ResetChrony>(OnResetRequested);
         Receive<ResetStep>(_ => StartResetStep());
         Receive<ResetStepSucceeded>(_ => OnResetStepSucceeded());
         Receive<ResetStepFailed>(OnResetStepFailed);
@@ -181,28 +187,34 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
 
     // ---- reset sources + burst after a disruption ----
 
-    private void OnResetRequested()
+    private void OnResetRequested(ResetChrony request)
     {
         if (_resetPhase == ResetPhase.Idle)
         {
-            _log.Info("Resetting chronyd's sources and requesting a burst after a clock disruption");
-            BeginResetSequence();
+            _log.Info("Resetting chronyd's sources and requesting a burst after a clock disruption (reset {0})", request.Epoch);
+            BeginResetSequence(request.Epoch);
+        }
+        else if (request.Epoch == _resetEpoch && _resetRestartEpoch is null)
+        {
+            _log.Debug("Reset {0} of chronyd requested again while it runs; it goes on", request.Epoch);
         }
         else if (_resetStepInFlight)
         {
-            _log.Info("Reset of chronyd requested again while one runs; restarting it after the request in flight");
-            _resetRestartRequested = true;
+            _log.Info("Reset {0} of chronyd requested while reset {1} runs; restarting it after the request in flight",
+                request.Epoch, _resetEpoch);
+            _resetRestartEpoch = request.Epoch;
         }
         else
         {
-            _log.Info("Reset of chronyd requested again while one runs; restarting it now");
-            BeginResetSequence();
+            _log.Info("Reset {0} of chronyd requested while reset {1} runs; restarting it now", request.Epoch, _resetEpoch);
+            BeginResetSequence(request.Epoch);
         }
     }
 
-    private void BeginResetSequence()
+    private void BeginResetSequence(long epoch)
     {
-        _resetRestartRequested = false;
+        _resetRestartEpoch = null;
+        _resetEpoch = epoch;
         _resetPhase = ResetPhase.Resetting;
         _resetAttempt = 0;
         StartResetStep();
@@ -241,9 +253,9 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
     private void OnResetStepSucceeded()
     {
         _resetStepInFlight = false;
-        if (_resetRestartRequested)
+        if (_resetRestartEpoch is { } restartEpoch)
         {
-            BeginResetSequence();
+            BeginResetSequence(restartEpoch);
             return;
         }
 
@@ -262,8 +274,9 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
         _resetPhase = ResetPhase.Idle;
         _resetClient?.Dispose();
         _resetClient = null;
-        _clockStatus.Tell(ChronyResetCompleted.Instance);
-        Context.System.EventStream.Publish(ChronyResetCompleted.Instance);
+        var completed = new ChronyResetCompleted(_resetEpoch);
+        _clockStatus.Tell(completed);
+        Context.System.EventStream.Publish(completed);
     }
 
     private void OnResetStepFailed(ResetStepFailed m)
@@ -271,9 +284,9 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
         _resetStepInFlight = false;
         _resetClient?.Dispose();
         _resetClient = null;
-        if (_resetRestartRequested)
+        if (_resetRestartEpoch is { } restartEpoch)
         {
-            BeginResetSequence();
+            BeginResetSequence(restartEpoch);
             return;
         }
 

@@ -37,6 +37,13 @@ public sealed record ClockBoundSettings
     public TimeSpan VmClockHeartbeatInterval { get; init; } = TimeSpan.FromSeconds(1);
     /// <summary>1 s: the PHC error bound in sysfs changes slowly.</summary>
     public TimeSpan PhcReadInterval { get; init; } = TimeSpan.FromSeconds(1);
+    /// <summary>The oldest PHC error bound a poll referenced to the PHC may use: three read intervals, so a late read or
+    /// two are tolerated, but a sysfs read that hangs makes such polls fail within seconds (the reference reads the bound
+    /// in every poll, so a hang there stops its publication; a cached value must not outlive it unnoticed).</summary>
+    public TimeSpan PhcMaxAge => 3 * PhcReadInterval;
+    /// <summary>A PHC read still running after one read interval is reported as failed (a sysfs attribute answers in
+    /// microseconds; one that has not answered in a second hangs). The read itself cannot be cancelled.</summary>
+    public TimeSpan PhcReadTimeout => PhcReadInterval;
     /// <summary>5 s: a failed poll within this time of the last good as_of is FreeRunning (chronyd restarts are normal), Unknown after.</summary>
     public TimeSpan RestartGrace { get; init; } = TimeSpan.FromSeconds(5);
     /// <summary>1000 s: void_after = as_of + this (reference value).</summary>

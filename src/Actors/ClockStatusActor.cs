@@ -22,8 +22,17 @@ namespace ClockBound.Actors;
 /// Before any Synchronized sample the record carries as_of = 0, void_after = 0 + VoidAfter and bound 0 (as the
 /// reference, which starts from an all-zero record and always sets void_after = as_of + 1000 s); its status is then
 /// never Synchronized or FreeRunning, so clients do not use the bound.
+/// <para>At start the first VMClock marker goes through <see cref="StartRule"/> against what the previous run left
+/// (<see cref="PreviousRun"/>): adopted only when nothing can have happened while no daemon watched, otherwise handled as
+/// a disruption.</para>
+/// <para>Restarted by its supervisor after an exception, the actor must not be less safe than the one that died. The
+/// dying instance hands over what only it knows and what cannot be inconsistent (the SIGUSR1 switch, the marker acted on,
+/// the reset epoch, the last good sample already published); the new one stashes every message until that hand-over
+/// arrives, then handles the restart as a disruption (Disrupted at once, chronyd reset), because anything else the dead
+/// instance held may have been half-updated by the exception. A restart is a bug, not an event of the clock: paying a
+/// chronyd reset for it is cheaper than trusting state of unknown quality.</para>
 /// </remarks>
-public sealed class ClockStatusActor : ReceiveActor, IWithTimers
+public sealed class ClockStatusActor : ReceiveActor, IWithTimers, IWithStash
 {
     /// <summary>Timer key of the watchdog for a silent chrony poller ("missing data is an input, not silence"): restarted by
     /// every chrony input, so it fires only when none came for <see cref="ChronySilenceLimit"/> (a periodic check would
@@ -39,6 +48,8 @@ public sealed class ClockStatusActor : ReceiveActor, IWithTimers
 
     private readonly ClockBoundSettings _settings;
     private readonly IActorRef _segmentWriter;
+    /// <summary>What the previous run left; replaced by "restarted" in an instance that follows a failed one.</summary>
+    private PreviousRun _previous;
     private readonly IActorRef _chronyPoller;
     private readonly Func<Timespec> _monotonicClock;
     private readonly ILoggingAdapter _log = Context.GetLogger();
@@ -48,12 +59,15 @@ public sealed class ClockStatusActor : ReceiveActor, IWithTimers
     private ClockStatus _status = ClockStatus.Unknown;
     private ChronyClockStatus _chrony = ChronyClockStatus.Unknown;
     private DisruptionState _disruption;
-    /// <summary>The last VMClock marker acted on; null until the first observation, which is adopted as is.</summary>
+    /// <summary>The last VMClock marker acted on; null until the first observation, which goes through <see cref="StartRule"/>.</summary>
     private ulong? _marker;
     /// <summary>SIGUSR1 received and not yet cancelled by SIGUSR2.</summary>
     private bool _forced;
-    /// <summary>ResetChrony sent, ChronyResetCompleted not yet received: the disruption state stays Disrupted.</summary>
+    /// <summary>ResetChrony sent, its ChronyResetCompleted not yet received: the disruption state stays Disrupted.</summary>
     private bool _resetOutstanding;
+    /// <summary>The number of the latest disruption, sent with its <see cref="ResetChrony"/>; only the completion that
+    /// carries it ends the disruption.</summary>
+    private long _resetEpoch;
     /// <summary>When chronyd's last reset completed (zero: never). A tracking reply requested before it describes
     /// chronyd's pre-disruption state and must not end the disruption.</summary>
     private Timespec _resetCompletedAt;
@@ -61,8 +75,8 @@ public sealed class ClockStatusActor : ReceiveActor, IWithTimers
     // --- what gets published ---
     /// <summary>as_of and bound of the last Synchronized sample; null before the first one.</summary>
     private (Timespec AsOf, long BoundNanoseconds)? _lastGood;
-    /// <summary>The PHC's latest error bound; null before the first read and after a failed read.</summary>
-    private long? _phcBoundNanoseconds;
+    /// <summary>The PHC's latest error bound and when its read started; null before the first read and after a failed read.</summary>
+    private PhcBoundRead? _phc;
     private string _phcProblem = "no PHC error bound read yet";
 
     // --- liveness of the inputs ---
@@ -72,40 +86,49 @@ public sealed class ClockStatusActor : ReceiveActor, IWithTimers
     private bool _ignoredVmClockLogged;
     private bool _publishing;
 
-    /// <summary>Props of the clock-status actor. <paramref name="monotonicClock"/> (default CLOCK_MONOTONIC_COARSE)
-    /// is only used to notice a silent chrony poller; tests pass a controllable clock.</summary>
-    public static Props Props(ClockBoundSettings settings, IActorRef segmentWriter, IActorRef chronyPoller,
+    /// <summary>Props of the clock-status actor. <paramref name="previous"/> is what the previous run left in the segment
+    /// (the start rule's input). <paramref name="monotonicClock"/> (default CLOCK_MONOTONIC_COARSE) times the silence of
+    /// the chrony poller, the end of chronyd's reset and the age of the PHC bound; tests pass a controllable clock.</summary>
+    public static Props Props(ClockBoundSettings settings, PreviousRun previous, IActorRef segmentWriter, IActorRef chronyPoller,
         Func<Timespec>? monotonicClock = null)
     {
         var clock = monotonicClock ?? Clocks.MonotonicCoarse;
-        return Akka.Actor.Props.Create(() => new ClockStatusActor(settings, segmentWriter, chronyPoller, clock));
+        return Akka.Actor.Props.Create(() => new ClockStatusActor(settings, previous, segmentWriter, chronyPoller, clock));
     }
 
     public ITimerScheduler Timers { get; set; } = null!;
 
+    public IStash Stash { get; set; } = null!;
+
     /// <summary>Use <see cref="Props"/>; public only because Akka creates actors by reflection.</summary>
-    public ClockStatusActor(ClockBoundSettings settings, IActorRef segmentWriter, IActorRef chronyPoller,
+    public ClockStatusActor(ClockBoundSettings settings, PreviousRun previous, IActorRef segmentWriter, IActorRef chronyPoller,
         Func<Timespec> monotonicClock)
     {
         _settings = settings;
+        _previous = previous;
         _segmentWriter = segmentWriter;
         _chronyPoller = chronyPoller;
         _monotonicClock = monotonicClock;
         _disruptionSupport = settings.ClockDisruptionSupportEnabled;
         // Without support the disruption input is Reliable for good; with it nothing is known before the first reading.
         _disruption = _disruptionSupport ? DisruptionState.Unknown : DisruptionState.Reliable;
+        Active();
+    }
 
+    private void Active()
+    {
         Receive<ChronyTracked>(OnChronyTracked);
         Receive<ChronyPollFailed>(OnChronyPollFailed);
         Receive<VmClockObserved>(OnVmClockObserved);
         Receive<VmClockUnavailable>(OnVmClockUnavailable);
-        Receive<ChronyResetCompleted>(_ => OnChronyResetCompleted());
+        Receive<ChronyResetCompleted>(OnChronyResetCompleted);
         Receive<ForcedDisruption>(OnForcedDisruption);
         Receive<PhcBoundRead>(OnPhcBoundRead);
         Receive<PhcReadFailed>(OnPhcReadFailed);
         Receive<ChronySilent>(_ => OnChronySilent());
         Receive<FirstPublishDeadline>(_ => OnFirstPublishDeadline());
         Receive<ResendReset>(_ => OnResendReset());
+        Receive<InjectFault>(InjectFault.Throw);
     }
 
     protected override void PreStart()
@@ -113,6 +136,41 @@ public sealed class ClockStatusActor : ReceiveActor, IWithTimers
         RestartSilenceWatchdog();
         Timers.StartSingleTimer(FirstPublishTimerKey, FirstPublishDeadline.Instance,
             _settings.ChronyTimeout + _settings.ChronyPollInterval);
+    }
+
+    // ---------------------------------------------------------------- restart
+
+    /// <summary>The dying instance hands over what the next one needs; it is queued behind the messages already waiting.</summary>
+    protected override void PreRestart(Exception reason, object message)
+    {
+        Self.Tell(new HandOver(_forced, _marker, _resetEpoch, _lastGood, $"{reason.GetType().Name}: {reason.Message}"));
+        base.PreRestart(reason, message);
+    }
+
+    /// <summary>Until the hand-over arrives, every other message waits: none may meet the defaults of a fresh instance.</summary>
+    protected override void PostRestart(Exception reason) =>
+        Become(() =>
+        {
+            Receive<HandOver>(OnHandOver);
+            ReceiveAny(_ => Stash.Stash());
+        });
+
+    private void OnHandOver(HandOver h)
+    {
+        _forced = h.Forced;
+        _marker = h.Marker;
+        _resetEpoch = h.ResetEpoch;
+        _lastGood = h.LastGood;
+        _previous = PreviousRun.Unusable("the clock-status actor restarted");
+        _log.Warning("clock-status actor restarted after {0}; forced disruption {1}, marker {2}, last reset {3}",
+            h.Cause, _forced ? "on" : "off", _marker?.ToString() ?? "none", _resetEpoch);
+        Become(Active);
+        Stash.UnstashAll();
+        PreStart();
+        if (_disruptionSupport)
+            EnterDisruption($"clock-status actor restarted after {h.Cause}", _marker);
+        else
+            _publishing = true; // without disruption support the next chrony input decides, from Unknown
     }
 
     /// <summary>The longest time without any chrony input (success or failure) before one failure is synthesized:
@@ -137,12 +195,13 @@ public sealed class ClockStatusActor : ReceiveActor, IWithTimers
         PhcBound? phc = null;
         if (_settings.PhcReferenceId is { } phcRefId)
         {
-            if (_phcBoundNanoseconds is { } phcNs)
-                phc = new PhcBound(phcRefId, phcNs);
+            var problem = PhcProblemAt(tracked.AsOf);
+            if (problem is null)
+                phc = new PhcBound(phcRefId, _phc!.ErrorBoundNanoseconds);
             else if (tracking.ReferenceId == phcRefId)
             {
                 ChronyFailed(tracked.AsOf,
-                    $"chronyd is synchronised to the PHC (reference id 0x{phcRefId:X8}) but its error bound is unavailable: {_phcProblem}");
+                    $"chronyd is synchronised to the PHC (reference id 0x{phcRefId:X8}) but its error bound is unavailable: {problem}");
                 return;
             }
         }
@@ -231,9 +290,14 @@ public sealed class ClockStatusActor : ReceiveActor, IWithTimers
 
         if (_marker is not { } actedOn)
         {
-            // At start the marker in place is the baseline, not a disruption (as the reference).
+            var decision = StartRule.Decide(_previous, marker);
+            if (!decision.Adopt)
+            {
+                EnterDisruption($"VMClock disruption marker {marker} at start: {decision.Reason}", marker);
+                return;
+            }
             _marker = marker;
-            _log.Info("VMClock disruption marker {0} adopted", marker);
+            _log.Info("VMClock disruption marker {0} adopted: {1}", marker, decision.Reason);
         }
         else if (marker != actedOn)
         {
@@ -263,11 +327,13 @@ public sealed class ClockStatusActor : ReceiveActor, IWithTimers
         Step($"VMClock unavailable: {unavailable.Reason}", publish: false);
     }
 
-    private void OnChronyResetCompleted()
+    private void OnChronyResetCompleted(ChronyResetCompleted completed)
     {
-        if (!_resetOutstanding)
+        if (!_resetOutstanding || completed.Epoch != _resetEpoch)
         {
-            _log.Debug("chronyd reset completed without one outstanding; ignored");
+            // The completion of an earlier reset: chronyd may still hold samples from before the latest disruption.
+            _log.Debug("chronyd reset {0} completed, but the reset outstanding is {1}; ignored",
+                completed.Epoch, _resetOutstanding ? _resetEpoch.ToString() : "none");
             return;
         }
         _resetOutstanding = false;
@@ -317,9 +383,10 @@ public sealed class ClockStatusActor : ReceiveActor, IWithTimers
         _marker = marker;
         _disruption = DisruptionState.Disrupted;
         _resetOutstanding = true;
+        _resetEpoch++;
         _publishing = true;
         Step(cause, publish: true);
-        _chronyPoller.Tell(ResetChrony.Instance);
+        _chronyPoller.Tell(new ResetChrony(_resetEpoch));
         Timers.StartPeriodicTimer(ResetResendTimerKey, ResendReset.Instance, ResetResendInterval);
     }
 
@@ -337,7 +404,7 @@ public sealed class ClockStatusActor : ReceiveActor, IWithTimers
             return;
         }
         _log.Warning("chronyd's reset has not completed after {0}: asking the poller again", ResetResendInterval);
-        _chronyPoller.Tell(ResetChrony.Instance);
+        _chronyPoller.Tell(new ResetChrony(_resetEpoch));
     }
 
     private void LogIgnoredVmClockOnce()
@@ -352,17 +419,36 @@ public sealed class ClockStatusActor : ReceiveActor, IWithTimers
 
     private void OnPhcBoundRead(PhcBoundRead read)
     {
-        if (_phcBoundNanoseconds is null)
+        if (read.ErrorBoundNanoseconds < 0)
+        {
+            // The reader refuses negative values; one that got through anyway is a failed read, not a smaller bound.
+            OnPhcReadFailed(new PhcReadFailed($"PHC error bound of {read.ErrorBoundNanoseconds} ns is negative"));
+            return;
+        }
+        if (_phc is null)
             _log.Info("PHC error bound available: {0} ns", read.ErrorBoundNanoseconds);
-        _phcBoundNanoseconds = read.ErrorBoundNanoseconds;
+        // Reads may complete out of order only across a restart of the reader; the younger one wins.
+        if (_phc is null || read.ReadAt >= _phc.ReadAt)
+            _phc = read;
     }
 
     private void OnPhcReadFailed(PhcReadFailed failed)
     {
-        if (_phcBoundNanoseconds is not null)
+        if (_phc is not null)
             _log.Warning("PHC error bound unavailable ({0}); polls referenced to the PHC count as failed", failed.Reason);
-        _phcBoundNanoseconds = null;
+        _phc = null;
         _phcProblem = failed.Reason;
+    }
+
+    /// <summary>Why the PHC bound may not be used by a poll sampled at <paramref name="asOf"/>; null when it may.</summary>
+    private string? PhcProblemAt(Timespec asOf)
+    {
+        if (_phc is not { } phc)
+            return _phcProblem;
+        long ageNanoseconds = asOf.NanosecondsSince(phc.ReadAt);
+        return ageNanoseconds <= ToNanoseconds(_settings.PhcMaxAge)
+            ? null
+            : $"its last read started {ageNanoseconds / 1_000_000} ms before this poll, more than {_settings.PhcMaxAge.TotalMilliseconds:0} ms";
     }
 
     // ---------------------------------------------------------------- state machine and publishing
@@ -416,6 +502,10 @@ public sealed class ClockStatusActor : ReceiveActor, IWithTimers
 
     /// <summary>One TimeSpan tick is 100 ns.</summary>
     private static long ToNanoseconds(TimeSpan span) => span.Ticks * 100;
+
+    /// <summary>A failed instance → its successor: what only the actor knew and what must survive a restart.</summary>
+    private sealed record HandOver(bool Forced, ulong? Marker, long ResetEpoch, (Timespec AsOf, long BoundNanoseconds)? LastGood,
+        string Cause);
 
     private sealed class ChronySilent
     {

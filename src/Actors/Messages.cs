@@ -23,8 +23,9 @@ public sealed record VmClockObserved(ulong DisruptionMarker);
 /// <summary>VMClock watcher → clock status: the device could not be read consistently; the disruption state is Unknown.</summary>
 public sealed record VmClockUnavailable(string Reason);
 
-/// <summary>PHC reader → clock status: the PHC's current error bound.</summary>
-public sealed record PhcBoundRead(long ErrorBoundNanoseconds);
+/// <summary>PHC reader → clock status: the PHC's error bound, from a read started at <paramref name="ReadAt"/>
+/// (CLOCK_MONOTONIC_COARSE): the value is at least as young as that, and its age bounds how long it may be used.</summary>
+public sealed record PhcBoundRead(long ErrorBoundNanoseconds, Timespec ReadAt);
 
 /// <summary>PHC reader → clock status: the sysfs read failed; polls referenced to the PHC count as failed until it recovers.</summary>
 public sealed record PhcReadFailed(string Reason);
@@ -32,19 +33,14 @@ public sealed record PhcReadFailed(string Reason);
 /// <summary>Signal listener → clock status: SIGUSR1 (On = true) / SIGUSR2 (On = false).</summary>
 public sealed record ForcedDisruption(bool On);
 
-/// <summary>Clock status → chrony poller: reset sources then burst, with the retry and cool-down rules, until it succeeds.</summary>
-public sealed class ResetChrony
-{
-    public static readonly ResetChrony Instance = new();
-    private ResetChrony() { }
-}
+/// <summary>Clock status → chrony poller: reset sources then burst, with the retry and cool-down rules, until it succeeds.
+/// <paramref name="Epoch"/> identifies the disruption it answers: the clock-status actor counts its disruptions and accepts
+/// only the <see cref="ChronyResetCompleted"/> of the latest, so that the completion of an earlier reset, still in a
+/// mailbox when a second disruption is handled, cannot end the second one.</summary>
+public sealed record ResetChrony(long Epoch);
 
-/// <summary>Chrony poller → clock status: reset sources and burst both succeeded.</summary>
-public sealed class ChronyResetCompleted
-{
-    public static readonly ChronyResetCompleted Instance = new();
-    private ChronyResetCompleted() { }
-}
+/// <summary>Chrony poller → clock status: reset sources and burst both succeeded for the reset of <paramref name="Epoch"/>.</summary>
+public sealed record ChronyResetCompleted(long Epoch);
 
 // The poller also publishes ChronyTracked, ChronyPollFailed and ChronyResetCompleted on the event stream (metrics).
 

@@ -1,5 +1,6 @@
 using Akka.Actor;
 using Akka.Event;
+using ClockBound.Actors.StateMachine;
 
 namespace ClockBound.Actors.Hosting;
 
@@ -30,13 +31,14 @@ public sealed class ClockBoundActor : ReceiveActor
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly IActorRef _chronyPoller;
 
-    public ClockBoundActor(ClockBoundSettings settings, Action? onReopenLogs, TaskCompletionSource<ClockBoundActorRefs>? created)
+    public ClockBoundActor(ClockBoundSettings settings, PreviousRun previous, Action? onReopenLogs,
+        TaskCompletionSource<ClockBoundActorRefs>? created)
     {
         try
         {
             var segmentWriter = Context.ActorOf(
                 Supervision.WithBackoff(SegmentWriterActor.Props(settings.ShmPath), "segment-writer", settings, _log, Context.System.EventStream), "segment-writer");
-            var clockStatus = Context.ActorOf(ClockStatusActor.Props(settings, segmentWriter, chronyPoller: Self), "clock-status");
+            var clockStatus = Context.ActorOf(ClockStatusActor.Props(settings, previous, segmentWriter, chronyPoller: Self), "clock-status");
             Context.Watch(segmentWriter);
             Context.Watch(clockStatus);
 
@@ -62,10 +64,11 @@ public sealed class ClockBoundActor : ReceiveActor
         Receive<Terminated>(OnEssentialChildTerminated);
     }
 
-    /// <summary>Props of the root; <paramref name="created"/> (optional) receives the children's refs once they exist.</summary>
-    public static Props Props(
-        ClockBoundSettings settings, Action? onReopenLogs = null, TaskCompletionSource<ClockBoundActorRefs>? created = null) =>
-        Akka.Actor.Props.Create(() => new ClockBoundActor(settings, onReopenLogs, created));
+    /// <summary>Props of the root; <paramref name="previous"/> is what the previous run left in the segment (the clock-status
+    /// actor's start rule), <paramref name="created"/> (optional) receives the children's refs once they exist.</summary>
+    public static Props Props(ClockBoundSettings settings, PreviousRun previous, Action? onReopenLogs = null,
+        TaskCompletionSource<ClockBoundActorRefs>? created = null) =>
+        Akka.Actor.Props.Create(() => new ClockBoundActor(settings, previous, onReopenLogs, created));
 
     protected override SupervisorStrategy SupervisorStrategy() =>
         new OneForOneStrategy(MaxRestarts, RestartWindow, _ => Directive.Restart);

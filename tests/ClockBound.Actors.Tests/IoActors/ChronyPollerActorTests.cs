@@ -116,9 +116,9 @@ public sealed class ChronyPollerActorTests : TestKit
         var poller = Sys.ActorOf(ChronyPollerActor.Props(Settings, clockStatus));
         clockStatus.ExpectMsg<ChronyTracked>(Patience);
 
-        poller.Tell(ResetChrony.Instance);
+        poller.Tell(new ResetChrony(1));
 
-        clockStatus.FishForMessage(m => m is ChronyResetCompleted, Patience);
+        clockStatus.FishForMessage(m => m is ChronyResetCompleted { Epoch: 1 }, Patience);
         Assert.Equal(4, chronyd.CountOf(FakeChronyd.ResetSources));
         var burst = Assert.Single(chronyd.Requests, r => r.Command == FakeChronyd.Burst).Datagram;
         Assert.Equal(4, BinaryPrimitives.ReadInt32BigEndian(burst.AsSpan(60))); // good samples
@@ -143,7 +143,7 @@ public sealed class ChronyPollerActorTests : TestKit
         var poller = Sys.ActorOf(ChronyPollerActor.Props(settings, clockStatus));
         clockStatus.ExpectMsg<ChronyTracked>(Patience);
 
-        poller.Tell(ResetChrony.Instance);
+        poller.Tell(new ResetChrony(1));
 
         var trackedDuringReset = 0;
         clockStatus.FishForMessage(m =>
@@ -159,21 +159,41 @@ public sealed class ChronyPollerActorTests : TestKit
     }
 
     [Fact]
-    public void Reset_must_report_completion_once_when_requested_twice()
+    public void Reset_must_report_completion_once_when_the_same_reset_is_requested_twice()
     {
         using var chronyd = new FakeChronyd(Settings.ChronySocketPath);
         var clockStatus = CreateTestProbe();
         var poller = Sys.ActorOf(ChronyPollerActor.Props(Settings, clockStatus));
 
-        poller.Tell(ResetChrony.Instance);
-        poller.Tell(ResetChrony.Instance);
+        poller.Tell(new ResetChrony(1));
+        poller.Tell(new ResetChrony(1));
 
-        clockStatus.FishForMessage(m => m is ChronyResetCompleted, Patience);
+        clockStatus.FishForMessage(m => m is ChronyResetCompleted { Epoch: 1 }, Patience);
         // The sequence takes a few ms here: a second one would complete within this window.
         var later = clockStatus.ReceiveWhile(TimeSpan.FromMilliseconds(300), m => m);
         Assert.Empty(later.OfType<ChronyResetCompleted>());
         var commands = chronyd.Requests.Select(r => r.Command).Where(c => c != FakeChronyd.Tracking).ToList();
-        Assert.Equal(FakeChronyd.ResetSources, commands[0]);
+        Assert.Equal([FakeChronyd.ResetSources, FakeChronyd.Burst], commands);
+    }
+
+    [Fact]
+    public void A_newer_reset_requested_while_one_runs_must_start_again_from_reset_sources_and_complete_only_the_newer()
+    {
+        using var chronyd = new FakeChronyd(Settings.ChronySocketPath);
+        var clockStatus = CreateTestProbe();
+        var poller = Sys.ActorOf(ChronyPollerActor.Props(Settings, clockStatus));
+
+        // The second disruption arrives while the first reset's first request is (most likely) in flight, or at the latest
+        // while its burst is: either way chronyd must drop the samples taken before the second disruption too.
+        poller.Tell(new ResetChrony(1));
+        poller.Tell(new ResetChrony(2));
+
+        var completed = (ChronyResetCompleted)clockStatus.FishForMessage(m => m is ChronyResetCompleted, Patience);
+        Assert.Equal(2, completed.Epoch);
+        var later = clockStatus.ReceiveWhile(TimeSpan.FromMilliseconds(300), m => m);
+        Assert.Empty(later.OfType<ChronyResetCompleted>());
+        var commands = chronyd.Requests.Select(r => r.Command).Where(c => c != FakeChronyd.Tracking).ToList();
+        Assert.Equal(2, commands.Count(c => c == FakeChronyd.ResetSources));
         Assert.Equal(FakeChronyd.Burst, commands[^1]);
     }
 

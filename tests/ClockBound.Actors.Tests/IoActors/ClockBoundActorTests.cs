@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using ClockBound.Actors.Hosting;
+using ClockBound.Actors.StateMachine;
 using ClockBound.TestSupport;
 
 namespace ClockBound.Actors.Tests.IoActors;
@@ -12,6 +13,9 @@ public sealed class ClockBoundActorTests : TestKit
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(5);
 
     private readonly TempDirectory _dir = new("cbroot");
+
+    /// <summary>Disruption support is off in these specs, so what the previous run left does not matter.</summary>
+    private static readonly PreviousRun FirstStart = PreviousRun.Unusable("no segment");
 
     private ClockBoundSettings Settings => new()
     {
@@ -55,9 +59,9 @@ public sealed class ClockBoundActorTests : TestKit
     public void Root_must_route_ResetChrony_to_the_chrony_poller()
     {
         using var chronyd = new FakeChronyd(Settings.ChronySocketPath);
-        var root = Sys.ActorOf(ClockBoundActor.Props(Settings), ClockBoundActor.Name);
+        var root = Sys.ActorOf(ClockBoundActor.Props(Settings, FirstStart), ClockBoundActor.Name);
 
-        root.Tell(ResetChrony.Instance);
+        root.Tell(new ResetChrony(1));
 
         AwaitCondition(() => chronyd.CountOf(FakeChronyd.Burst) > 0, Patience);
         Assert.True(chronyd.CountOf(FakeChronyd.ResetSources) > 0);
@@ -66,7 +70,7 @@ public sealed class ClockBoundActorTests : TestKit
     private async Task<ClockBoundActorRefs> StartRoot(ClockBoundSettings settings)
     {
         var created = new TaskCompletionSource<ClockBoundActorRefs>(TaskCreationOptions.RunContinuationsAsynchronously);
-        Sys.ActorOf(ClockBoundActor.Props(settings, created: created), ClockBoundActor.Name);
+        Sys.ActorOf(ClockBoundActor.Props(settings, FirstStart, created: created), ClockBoundActor.Name);
         return await created.Task.WaitAsync(Patience);
     }
 

@@ -1,5 +1,6 @@
 using Akka.Hosting;
 using ClockBound.Actors.Hosting;
+using ClockBound.Actors.StateMachine;
 using ClockBound.TestSupport;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -25,7 +26,7 @@ public sealed class ClockBoundActorsExtensionsTests : IDisposable
         };
         using var chronyd = new FakeChronyd(settings.ChronySocketPath);
         using var host = new HostBuilder()
-            .ConfigureServices(services => services.AddAkka("clockbound", builder => builder.WithClockBoundActors(settings)))
+            .ConfigureServices(services => services.AddAkka("clockbound", builder => builder.WithClockBoundActors(settings, PreviousRun.Unusable("no segment"))))
             .Build();
         using var timeout = new CancellationTokenSource(Patience);
 

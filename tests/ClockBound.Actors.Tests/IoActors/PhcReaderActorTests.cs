@@ -30,11 +30,11 @@ public sealed class PhcReaderActorTests : TestKit
         CreateSysfs(errorBound: "12345\n");
         var clockStatus = CreateTestProbe();
         Sys.ActorOf(PhcReaderActor.Props(Settings, clockStatus));
-        clockStatus.ExpectMsg(new PhcBoundRead(12345), Patience);
+        clockStatus.ExpectMsg<PhcBoundRead>(m => m.ErrorBoundNanoseconds == 12345, Patience);
 
         File.WriteAllText(ErrorBoundPath, "678\n");
 
-        clockStatus.FishForMessage(m => m.Equals(new PhcBoundRead(678)), Patience);
+        clockStatus.FishForMessage(m => m is PhcBoundRead { ErrorBoundNanoseconds: 678 }, Patience);
     }
 
     [Fact]
@@ -43,14 +43,14 @@ public sealed class PhcReaderActorTests : TestKit
         CreateSysfs(errorBound: "500");
         var clockStatus = CreateTestProbe();
         Sys.ActorOf(PhcReaderActor.Props(Settings, clockStatus));
-        clockStatus.ExpectMsg(new PhcBoundRead(500), Patience);
+        clockStatus.ExpectMsg<PhcBoundRead>(m => m.ErrorBoundNanoseconds == 500, Patience);
 
         File.WriteAllText(ErrorBoundPath, "not a number");
         var failed = (PhcReadFailed)clockStatus.FishForMessage(m => m is PhcReadFailed, Patience);
         Assert.Contains("phc_error_bound", failed.Reason);
 
         File.WriteAllText(ErrorBoundPath, "501");
-        clockStatus.FishForMessage(m => m.Equals(new PhcBoundRead(501)), Patience);
+        clockStatus.FishForMessage(m => m is PhcBoundRead { ErrorBoundNanoseconds: 501 }, Patience);
     }
 
     [Fact]
@@ -64,7 +64,7 @@ public sealed class PhcReaderActorTests : TestKit
 
         CreateSysfs(errorBound: "900");
 
-        clockStatus.FishForMessage(m => m.Equals(new PhcBoundRead(900)), Patience);
+        clockStatus.FishForMessage(m => m is PhcBoundRead { ErrorBoundNanoseconds: 900 }, Patience);
     }
 
     /// <summary>/sys/class/net/IFACE/device/uevent → PCI_SLOT_NAME → /sys/bus/pci/devices/SLOT/phc_error_bound.</summary>

@@ -2,6 +2,7 @@ using Akka.Actor;
 using Akka.Pattern;
 using Akka.TestKit.Xunit2;
 using ClockBound.Actors.Hosting;
+using ClockBound.Actors.StateMachine;
 using ClockBound.TestSupport;
 
 namespace ClockBound.Actors.Tests.IoActors;
@@ -58,7 +59,7 @@ public sealed class SupervisionFaultSpecs : TestKit, IAsyncLifetime
     public async Task Each_IO_actor_must_be_restarted_after_an_injected_fault_with_the_restart_logged_while_publishing_continues()
     {
         var created = new TaskCompletionSource<ClockBoundActorRefs>(TaskCreationOptions.RunContinuationsAsynchronously);
-        Sys.ActorOf(ClockBoundActor.Props(Settings, created: created), ClockBoundActor.Name);
+        Sys.ActorOf(ClockBoundActor.Props(Settings, PreviousRun.Unusable("no segment"), created: created), ClockBoundActor.Name);
         var actors = await created.Task.WaitAsync(Patience);
         await SynchronizedWithAsOfAfter(long.MinValue);
 

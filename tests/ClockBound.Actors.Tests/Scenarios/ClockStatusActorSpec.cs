@@ -1,3 +1,4 @@
+using ClockBound.Actors.StateMachine;
 using Akka.Actor;
 using Akka.Configuration;
 using Akka.TestKit;
@@ -32,11 +33,21 @@ public abstract class ClockStatusActorSpec : Akka.TestKit.Xunit2.TestKit
     protected ManualMonotonicClock Clock { get; } = new(new Timespec(5_000, 0));
     protected TestScheduler VirtualScheduler => (TestScheduler)Sys.Scheduler;
 
-    /// <summary>Starts the actor and waits until its PreStart has run (so its timers exist in virtual time).</summary>
-    protected IActorRef StartClockStatus(ClockBoundSettings? settings = null, IActorRef? writer = null, IActorRef? poller = null)
+    /// <summary>The marker of <see cref="WarmRestart"/>, and the one <see cref="StartSynchronized"/> adopts by default.</summary>
+    protected const ulong PreviousMarker = 7;
+
+    /// <summary>A warm restart: the previous run left Synchronized with marker <see cref="PreviousMarker"/> and disruption
+    /// support on, so that marker is adopted without a reset. The default start of these scenarios.</summary>
+    protected static PreviousRun WarmRestart { get; } = PreviousRun.Left(
+        GoodRecord(new Timespec(4_000, 0), Tracking.BoundNanoseconds, PreviousMarker, ClockStatus.Synchronized));
+
+    /// <summary>Starts the actor and waits until its PreStart has run (so its timers exist in virtual time).
+    /// <paramref name="previous"/> defaults to <see cref="WarmRestart"/>.</summary>
+    protected IActorRef StartClockStatus(ClockBoundSettings? settings = null, IActorRef? writer = null, IActorRef? poller = null,
+        PreviousRun? previous = null)
     {
-        var actor = Sys.ActorOf(ClockStatusActor.Props(settings ?? new ClockBoundSettings(), writer ?? Writer, poller ?? Poller,
-            Clock.Now));
+        var actor = Sys.ActorOf(ClockStatusActor.Props(settings ?? new ClockBoundSettings(), previous ?? WarmRestart,
+            writer ?? Writer, poller ?? Poller, Clock.Now));
         var identify = CreateTestProbe();
         actor.Tell(new Identify(null), identify);
         identify.ExpectMsg<ActorIdentity>();
@@ -44,7 +55,7 @@ public abstract class ClockStatusActorSpec : Akka.TestKit.Xunit2.TestKit
     }
 
     /// <summary>Starts the actor, adopts <paramref name="marker"/> and feeds one good sample: published Synchronized.</summary>
-    protected IActorRef StartSynchronized(ClockBoundSettings? settings = null, ulong marker = 7, TestProbe? writer = null,
+    protected IActorRef StartSynchronized(ClockBoundSettings? settings = null, ulong marker = PreviousMarker, TestProbe? writer = null,
         TestProbe? poller = null)
     {
         writer ??= Writer;

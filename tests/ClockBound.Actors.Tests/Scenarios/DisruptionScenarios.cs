@@ -9,18 +9,6 @@ namespace ClockBound.Actors.Tests.Scenarios;
 public sealed class DisruptionScenarios(ITestOutputHelper output) : ClockStatusActorSpec(output)
 {
     [Fact]
-    public void The_first_marker_must_be_adopted_without_a_disruption()
-    {
-        var actor = StartClockStatus();
-
-        actor.Tell(new VmClockObserved(42));
-        actor.Tell(Tracked());
-
-        Assert.Equal(42UL, ExpectPublished(ClockStatus.Synchronized).DisruptionMarker);
-        Poller.ExpectNoMsg(Quiet);
-    }
-
-    [Fact]
     public void A_new_marker_must_publish_Disrupted_before_chronyd_is_reset_then_recover_through_Unknown()
     {
         // One probe in both roles: the order of its messages is the order the actor sent them.
@@ -30,7 +18,7 @@ public sealed class DisruptionScenarios(ITestOutputHelper output) : ClockStatusA
         actor.Tell(new VmClockObserved(8));
         var disrupted = peers.ExpectMsg<PublishBound>().Bound;
         Assert.Equal((ClockStatus.Disrupted, 8UL), (disrupted.Status, disrupted.DisruptionMarker));
-        peers.ExpectMsg<ResetChrony>();
+        var reset = peers.ExpectMsg<ResetChrony>();
 
         // Until the reset completes, good chrony data and a stable marker do not end the disruption.
         Clock.Advance(TimeSpan.FromMilliseconds(100));
@@ -39,7 +27,7 @@ public sealed class DisruptionScenarios(ITestOutputHelper output) : ClockStatusA
         actor.Tell(new VmClockObserved(8));
         peers.ExpectNoMsg(Quiet);
 
-        actor.Tell(ChronyResetCompleted.Instance);
+        actor.Tell(new ChronyResetCompleted(reset.Epoch));
         Assert.Equal(8UL, ExpectPublished(ClockStatus.Unknown, peers).DisruptionMarker);
 
         Clock.Advance(TimeSpan.FromMilliseconds(100));
@@ -58,12 +46,12 @@ public sealed class DisruptionScenarios(ITestOutputHelper output) : ClockStatusA
         var actor = StartSynchronized(marker: 7);
         actor.Tell(new VmClockObserved(8));
         ExpectPublished(ClockStatus.Disrupted);
-        Poller.ExpectMsg<ResetChrony>();
+        var reset = Poller.ExpectMsg<ResetChrony>();
 
         // A poll sent before the reset completed answers after it, still "Synchronized" from before the disruption.
         var staleReply = Tracked();
         Clock.Advance(TimeSpan.FromMilliseconds(3));
-        actor.Tell(ChronyResetCompleted.Instance);
+        actor.Tell(new ChronyResetCompleted(reset.Epoch));
         ExpectPublished(ClockStatus.Unknown);
         actor.Tell(staleReply);
         // A stable marker alone must not bring Synchronized back on chrony data from before the reset.
@@ -83,7 +71,7 @@ public sealed class DisruptionScenarios(ITestOutputHelper output) : ClockStatusA
         var actor = StartSynchronized(settings, marker: 7);
         actor.Tell(new VmClockObserved(8));
         ExpectPublished(ClockStatus.Disrupted);
-        Poller.ExpectMsg<ResetChrony>();
+        var reset = Poller.ExpectMsg<ResetChrony>();
 
         // The poller was being restarted and never saw it: after twice a full failing reset cycle the request is repeated.
         var cycle = settings.ResetTries * settings.ResetRetryInterval + settings.BurstTries * settings.BurstRetryInterval
@@ -94,14 +82,14 @@ public sealed class DisruptionScenarios(ITestOutputHelper output) : ClockStatusA
         Poller.ExpectNoMsg(Quiet);
         Clock.Advance(TimeSpan.FromMilliseconds(1));
         VirtualScheduler.Advance(TimeSpan.FromMilliseconds(1));
-        Poller.ExpectMsg<ResetChrony>();
+        Assert.Equal(reset, Poller.ExpectMsg<ResetChrony>());
 
         // No chrony input all that (virtual) time: the silence watchdog counted failed polls, and the status stayed Disrupted.
         var whileWaiting = Writer.ReceiveWhile(Quiet, m => m as PublishBound);
         Assert.NotEmpty(whileWaiting);
         Assert.All(whileWaiting, p => Assert.Equal(ClockStatus.Disrupted, p!.Bound.Status));
 
-        actor.Tell(ChronyResetCompleted.Instance);
+        actor.Tell(new ChronyResetCompleted(reset.Epoch));
         ExpectPublished(ClockStatus.Unknown);
         VirtualScheduler.Advance(4 * cycle);
         Poller.ExpectNoMsg(Quiet);
@@ -121,6 +109,35 @@ public sealed class DisruptionScenarios(ITestOutputHelper output) : ClockStatusA
     }
 
     [Fact]
+    public void The_completion_of_an_earlier_reset_must_not_end_a_later_disruption()
+    {
+        var actor = StartSynchronized(marker: 7);
+        actor.Tell(new VmClockObserved(8));
+        ExpectPublished(ClockStatus.Disrupted);
+        var first = Poller.ExpectMsg<ResetChrony>();
+        actor.Tell(new VmClockObserved(9));
+        ExpectPublished(ClockStatus.Disrupted);
+        var second = Poller.ExpectMsg<ResetChrony>();
+        Assert.NotEqual(first.Epoch, second.Epoch);
+
+        // The first reset's completion was already in the mailbox: chronyd still holds samples from before marker 9.
+        actor.Tell(new ChronyResetCompleted(first.Epoch));
+        Clock.Advance(TimeSpan.FromMilliseconds(100));
+        actor.Tell(Tracked());
+        ExpectPublished(ClockStatus.Disrupted);
+        actor.Tell(new VmClockObserved(9));
+        Writer.ExpectNoMsg(Quiet);
+
+        actor.Tell(new ChronyResetCompleted(second.Epoch));
+        ExpectPublished(ClockStatus.Unknown);
+        Clock.Advance(TimeSpan.FromMilliseconds(100));
+        actor.Tell(Tracked());
+        ExpectPublished(ClockStatus.Unknown);
+        actor.Tell(new VmClockObserved(9));
+        Assert.Equal(9UL, ExpectPublished(ClockStatus.Synchronized).DisruptionMarker);
+    }
+
+    [Fact]
     public void An_unreadable_VMClock_during_the_reset_must_keep_Disrupted()
     {
         var actor = StartSynchronized(marker: 7);
@@ -131,7 +148,7 @@ public sealed class DisruptionScenarios(ITestOutputHelper output) : ClockStatusA
         actor.Tell(Tracked());
         ExpectPublished(ClockStatus.Disrupted);
 
-        actor.Tell(ChronyResetCompleted.Instance);
+        actor.Tell(new ChronyResetCompleted(Poller.ExpectMsg<ResetChrony>().Epoch));
         ExpectPublished(ClockStatus.Unknown);
     }
 
@@ -140,7 +157,7 @@ public sealed class DisruptionScenarios(ITestOutputHelper output) : ClockStatusA
     {
         var actor = StartSynchronized();
 
-        actor.Tell(ChronyResetCompleted.Instance);
+        actor.Tell(new ChronyResetCompleted(1));
         actor.Tell(new VmClockObserved(7));
 
         Writer.ExpectNoMsg(Quiet);
@@ -162,10 +179,10 @@ public sealed class DisruptionScenarios(ITestOutputHelper output) : ClockStatusA
         Writer.ExpectNoMsg(Quiet);
 
         actor.Tell(new ForcedDisruption(false));
-        Poller.ExpectMsg<ResetChrony>();
+        var reset = Poller.ExpectMsg<ResetChrony>();
         ExpectPublished(ClockStatus.Disrupted);
 
-        actor.Tell(ChronyResetCompleted.Instance);
+        actor.Tell(new ChronyResetCompleted(reset.Epoch));
         ExpectPublished(ClockStatus.Unknown);
 
         Clock.Advance(TimeSpan.FromMilliseconds(100));
