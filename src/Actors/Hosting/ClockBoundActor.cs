@@ -31,13 +31,13 @@ public sealed class ClockBoundActor : ReceiveActor
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly IActorRef _chronyPoller;
 
-    public ClockBoundActor(ClockBoundSettings settings, PreviousRun previous, Action? onReopenLogs,
+    public ClockBoundActor(ClockBoundSettings settings, PreviousRun previous, OpenedSegment? segment, Action? onReopenLogs,
         TaskCompletionSource<ClockBoundActorRefs>? created)
     {
         try
         {
             var segmentWriter = Context.ActorOf(
-                Supervision.WithBackoff(SegmentWriterActor.Props(settings.ShmPath), "segment-writer", settings, _log, Context.System.EventStream), "segment-writer");
+                Supervision.WithBackoff(SegmentWriterActor.Props(settings.ShmPath, segment), "segment-writer", settings, _log, Context.System.EventStream), "segment-writer");
             var clockStatus = Context.ActorOf(ClockStatusActor.Props(settings, previous, segmentWriter, chronyPoller: Self), "clock-status");
             Context.Watch(segmentWriter);
             Context.Watch(clockStatus);
@@ -65,10 +65,11 @@ public sealed class ClockBoundActor : ReceiveActor
     }
 
     /// <summary>Props of the root; <paramref name="previous"/> is what the previous run left in the segment (the clock-status
-    /// actor's start rule), <paramref name="created"/> (optional) receives the children's refs once they exist.</summary>
-    public static Props Props(ClockBoundSettings settings, PreviousRun previous, Action? onReopenLogs = null,
-        TaskCompletionSource<ClockBoundActorRefs>? created = null) =>
-        Akka.Actor.Props.Create(() => new ClockBoundActor(settings, previous, onReopenLogs, created));
+    /// actor's start rule), <paramref name="segment"/> the segment the host opened (null: the writer opens it),
+    /// <paramref name="created"/> (optional) receives the children's refs once they exist.</summary>
+    public static Props Props(ClockBoundSettings settings, PreviousRun previous, OpenedSegment? segment = null,
+        Action? onReopenLogs = null, TaskCompletionSource<ClockBoundActorRefs>? created = null) =>
+        Akka.Actor.Props.Create(() => new ClockBoundActor(settings, previous, segment, onReopenLogs, created));
 
     protected override SupervisorStrategy SupervisorStrategy() =>
         new OneForOneStrategy(MaxRestarts, RestartWindow, _ => Directive.Restart);

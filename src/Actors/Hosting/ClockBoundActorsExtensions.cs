@@ -13,16 +13,17 @@ public static class ClockBoundActorsExtensions
     /// (<see cref="ClockStatusActorKey"/>, …); the root under <see cref="ClockBoundActorKey"/>.
     /// </summary>
     /// <param name="previous">What the previous run left in the segment, read before anything was written.</param>
+    /// <param name="segment">The segment the host opened at start, for the segment writer to take over (null: it opens it).</param>
     /// <param name="onReopenLogs">Run by the signal listener on SIGHUP.</param>
-    public static AkkaConfigurationBuilder WithClockBoundActors(
-        this AkkaConfigurationBuilder builder, ClockBoundSettings settings, PreviousRun previous, Action? onReopenLogs = null) =>
+    public static AkkaConfigurationBuilder WithClockBoundActors(this AkkaConfigurationBuilder builder, ClockBoundSettings settings,
+        PreviousRun previous, OpenedSegment? segment = null, Action? onReopenLogs = null) =>
         builder.WithActors(async (system, registry) =>
         {
             // The root creates its children asynchronously (actor constructors run on the dispatcher). Registering them
             // here, before the host's start completes, means no consumer ever waits on a registration in flight
             // (ActorRegistry.GetAsync can miss a registration that races with it).
             var created = new TaskCompletionSource<ClockBoundActorRefs>(TaskCreationOptions.RunContinuationsAsynchronously);
-            var root = system.ActorOf(ClockBoundActor.Props(settings, previous, onReopenLogs, created), ClockBoundActor.Name);
+            var root = system.ActorOf(ClockBoundActor.Props(settings, previous, segment, onReopenLogs, created), ClockBoundActor.Name);
             registry.Register<ClockBoundActorKey>(root);
 
             var actors = await created.Task.ConfigureAwait(false);

@@ -1,0 +1,94 @@
+using System.Text.RegularExpressions;
+using ClockBound.Io.Segment;
+using ClockBound.TestSupport;
+using Xunit.Abstractions;
+
+namespace ClockBound.Faults.Tests;
+
+/// <summary>
+/// README, "Clock status", "At start", with the real daemon, a real chronyd pair and a VMClock file: a restarted daemon
+/// adopts the VMClock marker only when the previous run left it intact in the segment (no chronyd reset, no flash of
+/// another status); a marker that changed while no daemon watched, or a previous run that ended Disrupted, is handled as
+/// a disruption: Disrupted with the new marker first, chronyd reset, Synchronized only afterwards.
+/// </summary>
+public sealed partial class WarmRestartSpecs(ITestOutputHelper output)
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
+    /// <summary>What chronyd logs when <c>reset sources</c> drops its only source's samples.</summary>
+    [GeneratedRegex("Can't synchronise: no selectable sources")]
+    private static partial Regex ResetLogLine();
+
+    private static int ResetsLogged(DaemonScenario scenario) => ResetLogLine().Count(scenario.Sandbox.Client.ReadLog());
+
+    [Theory]
+    [InlineData(DaemonProcess.SIGTERM, false)]
+    [InlineData(DaemonProcess.SIGTERM, true)]
+    [InlineData(DaemonProcess.SIGKILL, false)]
+    [InlineData(DaemonProcess.SIGKILL, true)]
+    public async Task A_restarted_daemon_must_adopt_an_intact_marker_and_treat_a_changed_one_as_a_disruption(int signal, bool bump)
+    {
+        await using var scenario = await DaemonScenario.StartAsync();
+        var first = scenario.StartDaemon();
+        await scenario.WaitSynchronizedAsync(first);
+        // No segment at the first start: a disruption may have happened before, so chronyd was reset then too.
+        Assert.True(ResetsLogged(scenario) >= 1, $"no reset at the first start:\n{scenario.Sandbox.Client.ReadLog()}");
+
+        await StopAsync(first, signal);
+        int resetsBefore = ResetsLogged(scenario);
+        ulong marker = bump ? scenario.VmClock.BumpMarker() : scenario.VmClock.Marker;
+        using var timeline = new SegmentTimeline(scenario.ShmPath); // entry 0: what the first daemon left
+        var second = scenario.StartDaemon();
+        var synchronized = await timeline.WaitForAsync(e => e.Index > 0 && e.Status == ClockStatus.Synchronized,
+            DaemonScenario.SynchroniseTimeout, "Synchronized from the restarted daemon", second);
+        var written = timeline.Entries.Skip(1).TakeWhile(e => e.Index <= synchronized.Index).ToList();
+        output.WriteLine($"timeline:\n{timeline.Describe()}\nrestarted daemon:\n{second.OutputText}");
+
+        Assert.All(written, e => Assert.Equal(marker, e.Record.DisruptionMarker));
+        if (bump)
+        {
+            Assert.Equal(ClockStatus.Disrupted, written[0].Status);
+            Assert.All(written[..^1], e => Assert.Contains(e.Status, new[] { ClockStatus.Disrupted, ClockStatus.Unknown }));
+            await Poll.UntilAsync(() => ResetsLogged(scenario) > resetsBefore, Patience, "chronyd reset by the restarted daemon");
+        }
+        else
+        {
+            Assert.Equal([ClockStatus.Synchronized], written.Select(e => e.Status));
+            Assert.Contains(second.Output, line => line.Contains($"marker {marker} adopted", StringComparison.Ordinal));
+            // Let a reset show if one was (wrongly) asked for: the restarted daemon keeps publishing meanwhile.
+            await timeline.WaitForAsync(e => e.Index >= synchronized.Index + 10, Patience, "10 more records", second);
+            Assert.Equal(resetsBefore, ResetsLogged(scenario));
+            Assert.All(timeline.Entries.Skip(1), e => Assert.Equal(ClockStatus.Synchronized, e.Status));
+        }
+    }
+
+    [Fact]
+    public async Task A_restart_while_SIGUSR1_was_in_force_must_publish_Disrupted_and_reset_chronyd_before_Synchronized()
+    {
+        await using var scenario = await DaemonScenario.StartAsync();
+        var first = scenario.StartDaemon();
+        await scenario.WaitSynchronizedAsync(first);
+        first.Signal(DaemonProcess.SIGUSR1);
+        await scenario.WaitForSegmentAsync(first, s => s.ClockStatus == RawSegment.Disrupted, Patience, "Disrupted after SIGUSR1");
+
+        await StopAsync(first, DaemonProcess.SIGTERM);
+        int resetsBefore = ResetsLogged(scenario);
+        using var timeline = new SegmentTimeline(scenario.ShmPath);
+        var second = scenario.StartDaemon();
+        var synchronized = await timeline.WaitForAsync(e => e.Index > 0 && e.Status == ClockStatus.Synchronized,
+            DaemonScenario.SynchroniseTimeout, "Synchronized from the restarted daemon", second);
+        output.WriteLine($"timeline:\n{timeline.Describe()}\nrestarted daemon:\n{second.OutputText}");
+
+        Assert.Equal(ClockStatus.Disrupted, timeline.Entries[1].Status);
+        Assert.True(synchronized.Index > 1);
+        Assert.True(ResetsLogged(scenario) > resetsBefore, $"no reset logged by chronyd:\n{scenario.Sandbox.Client.ReadLog()}");
+        Assert.Contains(second.Output, line => line.Contains("last record says Disrupted", StringComparison.Ordinal));
+    }
+
+    private static async Task StopAsync(DaemonProcess daemon, int signal)
+    {
+        daemon.Signal(signal);
+        int expected = signal == DaemonProcess.SIGKILL ? 128 + DaemonProcess.SIGKILL : 0;
+        Assert.Equal(expected, await daemon.WaitForExitAsync(TimeSpan.FromSeconds(15)));
+    }
+}
