@@ -1,6 +1,9 @@
 using Akka.Hosting;
 using Akka.Logger.Serilog;
+using ClockBound.Actors;
 using ClockBound.Actors.Hosting;
+using ClockBound.Actors.StateMachine;
+using ClockBound.Io.Segment;
 using ClockBound.Actors.Metrics;
 using ClockBound.Actors.Systemd;
 using ClockBound.Host.Configuration;
@@ -48,15 +51,19 @@ internal static class DaemonRunner
         if (config.MetricsListen is not null && metricServer is null)
             return ExitCodes.StartupFailure;
 
+        // What the previous run left is read before anything is written; the segment then stays open for the writer.
+        PreviousRun previous = PreviousRunReader.Read(config.Settings.ShmPath);
+        SegmentWriter segment;
         try
         {
-            Preflight.Check(config.Settings, log);
+            segment = Preflight.Check(config.Settings, log);
         }
         catch (StartupException e)
         {
             log.Fatal("{Reason}", e.Message);
             return ExitCodes.StartupFailure;
         }
+        log.Information("Segment {Path}: {Previous}", config.Settings.ShmPath, previous.Description);
 
         using var notifier = SystemdNotifier.FromEnvironment();
         Action? reopenLogs = logFile is null ? null : () =>
@@ -64,7 +71,7 @@ internal static class DaemonRunner
             logFile.Reopen();
             log.Information("Log file {Path} reopened", config.LogFile);
         };
-        using IHost host = Build(config, logger, notifier, reopenLogs, metrics);
+        using IHost host = Build(config, logger, notifier, reopenLogs, metrics, previous, new OpenedSegment(segment));
         log.Information("clockbound {Version} publishing to {ShmPath} (chrony {Socket}, disruption support {Disruption}, max drift {Drift} ppb)",
             typeof(DaemonRunner).Assembly.GetName().Version, config.Settings.ShmPath, config.Settings.ChronySocketPath,
             config.Settings.ClockDisruptionSupportEnabled ? "on" : "off", config.Settings.MaxDriftPpb);
@@ -96,7 +103,7 @@ internal static class DaemonRunner
     }
 
     private static IHost Build(EffectiveConfiguration config, Serilog.Core.Logger logger, SystemdNotifier? notifier, Action? reopenLogs,
-        ClockBoundMetrics? metrics)
+        ClockBoundMetrics? metrics, PreviousRun previous, OpenedSegment segment)
     {
         var builder = new HostApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true, Args = [] });
         builder.Logging.ClearProviders().AddSerilog(logger);
@@ -110,7 +117,7 @@ internal static class DaemonRunner
                     loggers.ClearLoggers();
                     loggers.AddLogger<SerilogLogger>();
                 })
-                .WithClockBoundActors(config.Settings, reopenLogs);
+                .WithClockBoundActors(config.Settings, previous, segment, reopenLogs);
             if (metrics is not null)
                 akka.WithActors((system, _) => system.ActorOf(MetricsActor.Props(metrics), "metrics"));
             if (notifier is not null)

@@ -14,7 +14,8 @@ namespace ClockBound.Host.Daemon;
 /// </summary>
 internal static class Preflight
 {
-    public static void Check(ClockBoundSettings settings, ILogger log)
+    /// <summary>Runs the checks; returns the segment, opened (the segment writer actor takes it over).</summary>
+    public static SegmentWriter Check(ClockBoundSettings settings, ILogger log)
     {
         if (settings.ClockDisruptionSupportEnabled)
         {
@@ -59,7 +60,7 @@ internal static class Preflight
 
         try
         {
-            using var segment = SegmentWriter.Open(settings.ShmPath);
+            return SegmentWriter.Open(settings.ShmPath);
         }
         catch (ClockBoundException e)
         {
