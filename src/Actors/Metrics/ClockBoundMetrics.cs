@@ -3,8 +3,19 @@ using Prometheus;
 namespace ClockBound.Actors.Metrics;
 
 /// <summary>The daemon's Prometheus metrics, on a registry of their own (no process-wide default registry).</summary>
+/// <remarks>The four metrics of the segment (bound, status, generation, writes) describe one write together. A scrape
+/// runs on the HTTP server's thread while the metrics actor handles the next write, so setting them one by one could
+/// serve a scrape half of one write and half of the next. Instead the actor publishes each write as one immutable
+/// <see cref="PublishedSegment"/>, and the registry's before-collect callback copies the latest into the gauges: a
+/// scrape always shows one write.</remarks>
 public sealed class ClockBoundMetrics
 {
+    /// <summary>One segment write as the metrics show it; <see cref="Writes"/> counts the writes so far.</summary>
+    public sealed record PublishedSegment(long BoundNanoseconds, int Status, ushort Generation, long Writes);
+
+    private PublishedSegment? _published;
+    private readonly Lock _collecting = new();
+
     public ClockBoundMetrics(CollectorRegistry registry)
     {
         Registry = registry;
@@ -26,6 +37,23 @@ public sealed class ClockBoundMetrics
         Disruptions = f.CreateCounter("clockbound_disruptions_total", "Clock disruptions acted on (VMClock marker changes, SIGUSR1)");
         ChronyResets = f.CreateCounter("clockbound_chrony_resets_total", "Completed chronyd reset-sources + burst sequences");
         Restarts = f.CreateCounter("clockbound_actor_restarts_total", "Supervision restarts of the I/O actors", "actor");
+        registry.AddBeforeCollectCallback(CopyPublishedSegment);
+    }
+
+    /// <summary>Called for every segment write (metrics actor); the next scrape shows it.</summary>
+    public void Publish(PublishedSegment segment) => Volatile.Write(ref _published, segment);
+
+    private void CopyPublishedSegment()
+    {
+        if (Volatile.Read(ref _published) is not { } p) return;
+        // Two scrapes at once each copy one whole write; the later write wins.
+        lock (_collecting)
+        {
+            BoundNanoseconds.Set(p.BoundNanoseconds);
+            Status.Set(p.Status);
+            Generation.Set(p.Generation);
+            SegmentWrites.IncTo(p.Writes);
+        }
     }
 
     public CollectorRegistry Registry { get; }

@@ -9,6 +9,7 @@ public sealed class MetricsActor : ReceiveActor
 {
     private readonly ClockBoundMetrics _metrics;
     private string[]? _referenceLabels;
+    private long _writes;
 
     public MetricsActor(ClockBoundMetrics metrics)
     {
@@ -36,10 +37,8 @@ public sealed class MetricsActor : ReceiveActor
 
     private void OnSegmentWritten(SegmentWritten written)
     {
-        _metrics.BoundNanoseconds.Set(written.Bound.BoundNanoseconds);
-        _metrics.Status.Set((int)written.Status);
-        _metrics.Generation.Set(written.Generation);
-        _metrics.SegmentWrites.Inc();
+        _metrics.Publish(new ClockBoundMetrics.PublishedSegment(
+            written.Bound.BoundNanoseconds, (int)written.Status, written.Generation, ++_writes));
     }
 
     private void OnChronyTracked(ChronyTracked tracked)
