@@ -69,7 +69,8 @@ public sealed class PhcErrorBoundReader
             using var file = File.OpenHandle(ErrorBoundPath, FileMode.Open, FileAccess.Read);
             length = RandomAccess.Read(file, buffer, fileOffset: 0);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        // NotSupportedException: not a file that can be read at an offset (a FIFO or a socket put in its place).
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
         {
             throw new PhcException(ErrorBoundPath, $"PHC error bound {ErrorBoundPath} cannot be read: {e.Message}", e);
         }

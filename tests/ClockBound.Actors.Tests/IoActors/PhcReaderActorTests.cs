@@ -67,6 +67,38 @@ public sealed class PhcReaderActorTests : TestKit
         clockStatus.FishForMessage(m => m is PhcBoundRead { ErrorBoundNanoseconds: 900 }, Patience);
     }
 
+    [Fact]
+    public void A_read_that_hangs_must_be_reported_failed_after_one_interval_and_no_other_read_started_meanwhile()
+    {
+        // A FIFO in place of the attribute: opening it blocks until a writer comes, as a hung driver would.
+        CreateSysfs(errorBound: "");
+        File.Delete(ErrorBoundPath);
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", ErrorBoundPath)) mkfifo.WaitForExit();
+        var clockStatus = CreateTestProbe();
+        var reader = Sys.ActorOf(PhcReaderActor.Props(Settings, clockStatus));
+
+        var failed = clockStatus.ExpectMsg<PhcReadFailed>(Patience);
+        Assert.Contains($"({ErrorBoundPath}) has not completed within 20 ms", failed.Reason);
+        // The hung read cannot be cancelled: nothing more until it ends (a second read would hang a second thread).
+        clockStatus.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
+
+        // The read ends at last (a FIFO cannot be read at an offset, so it ends in an error of its own, reported as such);
+        // then the next read starts, hangs again and is reported again.
+        ReleaseBlockedRead();
+        Assert.Contains("cannot be read", clockStatus.ExpectMsg<PhcReadFailed>(Patience).Reason);
+        Assert.Contains("has not completed", clockStatus.ExpectMsg<PhcReadFailed>(Patience).Reason);
+
+        Watch(reader);
+        Sys.Stop(reader);
+        ExpectTerminated(reader);
+        ReleaseBlockedRead(); // so that no thread outlives the test
+    }
+
+    /// <summary>Opens the FIFO for writing and closes it: the reader blocked in its open goes on.</summary>
+    private void ReleaseBlockedRead() =>
+        Assert.True(Task.Run(() => File.OpenHandle(ErrorBoundPath, FileMode.Open, FileAccess.Write).Dispose()).Wait(Patience),
+            "no reader was waiting on the FIFO");
+
     /// <summary>/sys/class/net/IFACE/device/uevent → PCI_SLOT_NAME → /sys/bus/pci/devices/SLOT/phc_error_bound.</summary>
     private void CreateSysfs(string errorBound)
     {
