@@ -62,6 +62,8 @@ public readonly record struct TrackingReply(
         var nanoseconds = BinaryPrimitives.ReadUInt32BigEndian(packet[(ReferenceTimeOffset + 8)..]);
         if (nanoseconds >= Timespec.NanosPerSecond)
             throw new InvalidDataException($"tracking reference time has {nanoseconds} nanoseconds");
+        // As chronyd's own conversion to a 64-bit time_t: a seconds-high of 0x80000000 or more gives negative seconds,
+        // a time before 1970, which ErrorBoundCalculator counts as stale.
         var seconds = ((long)(secondsHigh == SecondsHighZero ? 0 : secondsHigh) << 32) | secondsLow;
 
         return new TrackingReply(

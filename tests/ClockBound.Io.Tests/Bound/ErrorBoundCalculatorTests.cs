@@ -1,5 +1,6 @@
 using ClockBound.Io.Bound;
 using ClockBound.Io.Chrony;
+using ClockBound.Io.Tests.Chrony;
 
 namespace ClockBound.Io.Tests.Bound;
 
@@ -76,6 +77,56 @@ public class ErrorBoundCalculatorTests
         var sample = Compute(Tracking(interval: interval), ageNanoseconds, staleFactor: staleFactor);
 
         Assert.Equal(expected, sample.Status);
+    }
+
+    // The captured synchronised reply (reference time 1795692742.008406773) with the reference time's seconds (offset 56,
+    // high then low 32 bits) and the update interval (offset 100, chrony float) replaced; "now" is half a second after
+    // the capture. A seconds-high of 0x80000000 or more decodes to negative seconds: a reference time before 1970, which
+    // no synchronised chronyd can have (the reference daemon counts it as stale too), whatever the update interval says.
+    [Theory]
+    [InlineData("80 00 00 00 00 00 00 00", "00 00 00 00")] // the most negative seconds: its age saturated and wrapped to "fresh"
+    [InlineData("80 00 00 00 6B 08 18 C6", "7E FF FF FF")] // ... with the largest interval chrony can encode (about 2^62 s)
+    [InlineData("C0 00 00 00 6B 08 18 C6", "04 80 00 00")] // -2^62 + low, interval 1 s
+    [InlineData("FF FF FF FE 00 00 00 00", "04 80 00 00")] // -2^33: no saturation, but now minus it overflowed a long
+    [InlineData("FF FF FF FF 6B 08 18 C6", "7E FF FF FF")] // -2^32 + low (1890): younger than 8 × 2^62 s, still before 1970
+    [InlineData("FF FF FF FF FF FF FF FF", "7E FF FF FF")] // one second before the epoch
+    public void A_Synchronized_reply_with_a_reference_time_before_1970_must_be_FreeRunning(string seconds, string interval)
+    {
+        var packet = (byte[])ChronyPackets.SynchronisedTrackingReply.Clone();
+        ChronyPackets.Hex(seconds).CopyTo(packet, 56);
+        ChronyPackets.Hex(interval).CopyTo(packet, 100);
+        var tracking = TrackingReply.ReadFrom(packet);
+        Assert.Equal(LeapStatus.Normal, tracking.LeapStatus);
+        Assert.True(tracking.ReferenceTime.Seconds < 0, $"reference time {tracking.ReferenceTime} must decode as before 1970");
+
+        var sample = ErrorBoundCalculator.Compute(tracking, AsOf, new Timespec(1795692742, 508406773));
+
+        Assert.Equal(ChronyClockStatus.FreeRunning, sample.Status);
+    }
+
+    // The same rule without the decoder, at the edges: the last nanosecond before the epoch and the smallest Timespec.
+    [Theory]
+    [InlineData(-1L, 999_999_999L)]
+    [InlineData(long.MinValue, 0L)]
+    public void A_reference_time_before_the_epoch_must_be_stale_even_with_a_huge_update_interval(long seconds, long nanoseconds)
+    {
+        var tracking = Tracking(interval: 1e300, referenceTime: new Timespec(seconds, nanoseconds));
+
+        Assert.Equal(ChronyClockStatus.FreeRunning, ErrorBoundCalculator.Compute(tracking, AsOf, ReferenceTime).Status);
+    }
+
+    // Any age between a reference at the epoch and the most distant "now" must be computed without overflow.
+    [Theory]
+    [InlineData(0L, long.MaxValue, 1e300, ChronyClockStatus.Synchronized)] // the interval covers even that age
+    [InlineData(0L, long.MaxValue, 1.0, ChronyClockStatus.FreeRunning)]
+    [InlineData(long.MaxValue - 8, long.MaxValue, 1.0, ChronyClockStatus.Synchronized)] // 8 s: fresh where totals saturate
+    [InlineData(long.MaxValue - 9, long.MaxValue, 1.0, ChronyClockStatus.FreeRunning)] // 9 s: stale, not "0 ns old"
+    public void Reference_age_must_not_overflow_or_saturate_for_any_non_negative_reference_time(
+        long referenceSeconds, long nowSeconds, double interval, ChronyClockStatus expected)
+    {
+        var tracking = Tracking(interval: interval, referenceTime: new Timespec(referenceSeconds, 0));
+
+        Assert.Equal(expected, ErrorBoundCalculator.Compute(tracking, AsOf, new Timespec(nowSeconds, 0)).Status);
     }
 
     [Theory]

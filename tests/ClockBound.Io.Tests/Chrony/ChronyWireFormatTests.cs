@@ -95,6 +95,8 @@ public class ChronyWireFormatTests
     [InlineData("7F FF FF FF", 0x6b0818c6L)] // chronyd's marker for "high 32 bits are 0"
     [InlineData("00 00 00 00", 0x6b0818c6L)]
     [InlineData("00 00 00 01", 0x1_6b0818c6L)]
+    [InlineData("FF FF FF FF", -0x1_0000_0000L + 0x6b0818c6L)] // 1890: seconds-high >= 0x80000000 is before 1970
+    [InlineData("80 00 00 00", long.MinValue + 0x6b0818c6L)]
     public void Reference_time_must_combine_high_and_low_seconds(string secondsHigh, long seconds)
     {
         var packet = (byte[])SynchronisedTrackingReply.Clone();
