@@ -58,7 +58,7 @@ public static class ErrorBoundCalculator
         {
             LeapStatus.Normal or LeapStatus.InsertSecond or LeapStatus.DeleteSecond => ChronyClockStatus.Synchronized,
             LeapStatus.Unsynchronised => ChronyClockStatus.FreeRunning,
-            _ => ChronyClockStatus.Unknown,
+            _ => ChronyClockStatus.Unknown, // 4 or more: chrony defines no such leap status (decoded as is)
         };
         if (status == ChronyClockStatus.Synchronized)
         {

@@ -53,9 +53,9 @@ public readonly record struct TrackingReply(
             _ => null, // 0 unspecified, 3 a reference id without address (refclock, local)
         };
 
+        // chrony defines 0-3. Any other value is kept as it is (an undefined LeapStatus), not refused: it is a reply like
+        // any other, whose chrony status is Unknown (ErrorBoundCalculator; daemon-behaviour.md, step 4), not a failed poll.
         var leap = BinaryPrimitives.ReadUInt16BigEndian(packet[LeapStatusOffset..]);
-        if (leap > (ushort)LeapStatus.Unsynchronised)
-            throw new InvalidDataException($"tracking leap status {leap} is not 0..3");
 
         var secondsHigh = BinaryPrimitives.ReadUInt32BigEndian(packet[ReferenceTimeOffset..]);
         var secondsLow = BinaryPrimitives.ReadUInt32BigEndian(packet[(ReferenceTimeOffset + 4)..]);

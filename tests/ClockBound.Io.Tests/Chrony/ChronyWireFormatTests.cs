@@ -105,6 +105,19 @@ public class ChronyWireFormatTests
         Assert.Equal(new Timespec(seconds, 8406773), TrackingReply.ReadFrom(packet).ReferenceTime);
     }
 
+    // chrony defines 0-3; the decoder keeps any other value as it is, for the calculator to map to Unknown.
+    [Theory]
+    [InlineData("00 04", 4)]
+    [InlineData("00 07", 7)]
+    [InlineData("FF FF", 65535)]
+    public void Leap_status_above_3_must_decode_to_its_raw_value(string leap, ushort expected)
+    {
+        var packet = (byte[])SynchronisedTrackingReply.Clone();
+        Hex(leap).CopyTo(packet, 54);
+
+        Assert.Equal((LeapStatus)expected, TrackingReply.ReadFrom(packet).LeapStatus);
+    }
+
     [Theory]
     [InlineData(1, "10 20 30 40")]                                      // IPv4: the first 4 bytes
     [InlineData(2, "10 20 30 40 20 01 0d b8 00 00 00 00 00 00 00 01")] // IPv6: all 16 bytes
