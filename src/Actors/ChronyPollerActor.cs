@@ -271,6 +271,12 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
         }
 
         _log.Info("chronyd accepted the burst: reset after the disruption completed");
+        CompleteReset();
+    }
+
+    /// <summary>The sequence is over: chronyd's sources were reset and the burst was accepted or cannot be had.</summary>
+    private void CompleteReset()
+    {
         _resetPhase = ResetPhase.Idle;
         _resetClient?.Dispose();
         _resetClient = null;
@@ -291,6 +297,18 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
         }
 
         var cause = Unwrap(m.Cause);
+        if (_resetPhase == ResetPhase.Bursting && KindOf(cause) == ChronyErrorKind.NoSuchSource)
+        {
+            // A chronyd without any NTP source (a PHC or other reference clocks only) refuses every burst with "no such
+            // source": retrying would keep the daemon Disrupted forever. Its sources were reset, which is all a reset can
+            // do there, so that completes it (daemon-behaviour.md, "Disruption handling"; the reference has no such rule).
+            _log.Info("chronyd refused the burst for lack of NTP sources (reference clocks only); its sources were reset, " +
+                "so the reset after the disruption completed");
+            _resetFailures.Success();
+            CompleteReset();
+            return;
+        }
+
         var (what, tries, retryInterval) = _resetPhase == ResetPhase.Resetting
             ? ("reset sources", _settings.ResetTries, _settings.ResetRetryInterval)
             : ("burst", _settings.BurstTries, _settings.BurstRetryInterval);

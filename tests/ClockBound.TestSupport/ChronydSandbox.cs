@@ -7,7 +7,8 @@ namespace ClockBound.TestSupport;
 /// <summary>
 /// A real chronyd pair on loopback, both with <c>-x</c>: a "server" (<c>local stratum 8</c>) on a free random UDP port and
 /// a "client" synchronised to it every 0.25 s. Each sandbox has its own short /tmp directory and port, so sandboxes run in
-/// parallel. Dispose stops both chronyds by PID and deletes the directory.
+/// parallel. Dispose stops both chronyds by PID and deletes the directory. <see cref="StartRefclockOnlyAsync"/> starts
+/// instead a client whose only source is a reference clock, and no server.
 /// </summary>
 public sealed class ChronydSandbox : IAsyncDisposable
 {
@@ -18,7 +19,7 @@ public sealed class ChronydSandbox : IAsyncDisposable
 
     private readonly TempDirectory _directory;
 
-    private ChronydSandbox(TempDirectory directory, int port)
+    private ChronydSandbox(TempDirectory directory, int port, bool refclockOnly)
     {
         _directory = directory;
         Port = port;
@@ -28,7 +29,15 @@ public sealed class ChronydSandbox : IAsyncDisposable
             "bindaddress 127.0.0.1",
             "allow 127.0.0.1",
         ]);
-        Client = new ChronydProcess("client", directory.Combine("c"), [
+        var clientDirectory = directory.Combine("c");
+        Client = new ChronydProcess("client", clientDirectory, refclockOnly ? [
+            // No NTP source at all, as a chronyd configured with only a PHC (or other reference clocks): a reference
+            // clock that nothing feeds, read from a Unix socket in the sandbox (chronyd's SOCK driver). Not SHM 0,
+            // which works as well but is a machine-wide SysV segment (key "NTP0") that chronyd creates and leaves
+            // behind, shared by every sandbox and by any gpsd feeding it.
+            $"refclock SOCK {Path.Combine(clientDirectory, "refclock.sock")}",
+            "port 0", // no NTP server socket
+        ] : [
             // maxdelaydevratio: chronyd drops a sample whose delay is far above the usual one. On loopback in a VM the
             // delay jumps from about 20 µs to hundreds whenever the other vCPU has to be woken, and with the default
             // ratio (10) chronyd dropped 139 of 164 samples here: it then updated its reference only every few seconds,
@@ -43,6 +52,7 @@ public sealed class ChronydSandbox : IAsyncDisposable
     /// <summary>The NTP port of the server chronyd.</summary>
     public int Port { get; }
 
+    /// <summary>The server chronyd; not started in a refclock-only sandbox.</summary>
     public ChronydProcess Server { get; }
 
     public ChronydProcess Client { get; }
@@ -55,12 +65,19 @@ public sealed class ChronydSandbox : IAsyncDisposable
     public string DirectoryPath => _directory.Path;
 
     /// <summary>Starts the server, then the client; stops whatever started if anything fails.</summary>
-    public static async Task<ChronydSandbox> StartPairAsync()
+    public static Task<ChronydSandbox> StartPairAsync() => StartAsync(refclockOnly: false);
+
+    /// <summary>Starts only a client whose single source is a reference clock that nothing feeds (no server): it stays
+    /// unsynchronised, accepts <c>reset sources</c>, and refuses every <c>burst</c> with "no such source" (status 4), as
+    /// a PHC-only chronyd does.</summary>
+    public static Task<ChronydSandbox> StartRefclockOnlyAsync() => StartAsync(refclockOnly: true);
+
+    private static async Task<ChronydSandbox> StartAsync(bool refclockOnly)
     {
-        var sandbox = new ChronydSandbox(new TempDirectory("cbc"), FreeUdpPort());
+        var sandbox = new ChronydSandbox(new TempDirectory("cbc"), FreeUdpPort(), refclockOnly);
         try
         {
-            await sandbox.Server.StartAsync();
+            if (!refclockOnly) await sandbox.Server.StartAsync();
             await sandbox.Client.StartAsync();
             return sandbox;
         }

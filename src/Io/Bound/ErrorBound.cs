@@ -17,11 +17,11 @@ public static class ErrorBoundCalculator
     /// <summary>
     /// Computes the sample: bound = ceil((root delay / 2 + root dispersion + |current correction|) × 1e9) ns, plus the
     /// PHC's bound when chrony's reference is the PHC; status from the leap status, Synchronized demoted to FreeRunning
-    /// when the reference time is older than <paramref name="staleFactor"/> × the last update interval (so an interval of
-    /// 0, as chronyd reports just after its first synchronisation, is stale at once). <paramref name="realtimeNow"/> is
-    /// CLOCK_REALTIME when the reply arrived. Throws <see cref="ChronyException"/> (InvalidReply, with
-    /// <paramref name="socketPath"/>) for a reference time in the future or a delay, dispersion or correction that is
-    /// not a finite number (delay and dispersion also not negative).
+    /// when the reference time is before 1970 or older than <paramref name="staleFactor"/> × the last update interval (so
+    /// an interval of 0, as chronyd reports just after its first synchronisation, is stale at once).
+    /// <paramref name="realtimeNow"/> is CLOCK_REALTIME when the reply arrived. Throws <see cref="ChronyException"/>
+    /// (InvalidReply, with <paramref name="socketPath"/>) for a reference time in the future or a delay, dispersion or
+    /// correction that is not a finite number (delay and dispersion also not negative).
     /// </summary>
     public static ChronySample Compute(in TrackingReply tracking, Timespec asOf, Timespec realtimeNow, PhcBound? phc = null,
         double staleFactor = DefaultStaleFactor, string socketPath = "")
@@ -58,11 +58,19 @@ public static class ErrorBoundCalculator
         {
             LeapStatus.Normal or LeapStatus.InsertSecond or LeapStatus.DeleteSecond => ChronyClockStatus.Synchronized,
             LeapStatus.Unsynchronised => ChronyClockStatus.FreeRunning,
-            _ => ChronyClockStatus.Unknown,
+            _ => ChronyClockStatus.Unknown, // 4 or more: chrony defines no such leap status (decoded as is)
         };
         if (status == ChronyClockStatus.Synchronized)
         {
-            double ageNanoseconds = realtimeNow.NanosecondsSince(tracking.ReferenceTime);
+            // A reference time before 1970 (a seconds-high of 0x80000000 or more decodes to negative seconds) is no
+            // sample a synchronised chronyd can have: stale, whatever the update interval, as in the reference daemon.
+            if (tracking.ReferenceTime.Seconds < 0)
+                return ChronyClockStatus.FreeRunning;
+            // 0 <= reference <= now (Compute refuses a reference in the future), so the difference of the seconds cannot
+            // overflow. Not Timespec.NanosecondsSince: its totals saturate and its difference wraps, which made references
+            // of any age, before 1970 or absurdly far after it, look fresh.
+            double ageNanoseconds = (double)(realtimeNow.Seconds - tracking.ReferenceTime.Seconds) * Timespec.NanosPerSecond
+                + (realtimeNow.Nanoseconds - tracking.ReferenceTime.Nanoseconds);
             if (ageNanoseconds > staleFactor * tracking.LastUpdateInterval * 1e9)
                 return ChronyClockStatus.FreeRunning;
         }

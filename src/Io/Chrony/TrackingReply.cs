@@ -53,15 +53,17 @@ public readonly record struct TrackingReply(
             _ => null, // 0 unspecified, 3 a reference id without address (refclock, local)
         };
 
+        // chrony defines 0-3. Any other value is kept as it is (an undefined LeapStatus), not refused: it is a reply like
+        // any other, whose chrony status is Unknown (ErrorBoundCalculator; daemon-behaviour.md, step 4), not a failed poll.
         var leap = BinaryPrimitives.ReadUInt16BigEndian(packet[LeapStatusOffset..]);
-        if (leap > (ushort)LeapStatus.Unsynchronised)
-            throw new InvalidDataException($"tracking leap status {leap} is not 0..3");
 
         var secondsHigh = BinaryPrimitives.ReadUInt32BigEndian(packet[ReferenceTimeOffset..]);
         var secondsLow = BinaryPrimitives.ReadUInt32BigEndian(packet[(ReferenceTimeOffset + 4)..]);
         var nanoseconds = BinaryPrimitives.ReadUInt32BigEndian(packet[(ReferenceTimeOffset + 8)..]);
         if (nanoseconds >= Timespec.NanosPerSecond)
             throw new InvalidDataException($"tracking reference time has {nanoseconds} nanoseconds");
+        // As chronyd's own conversion to a 64-bit time_t: a seconds-high of 0x80000000 or more gives negative seconds,
+        // a time before 1970, which ErrorBoundCalculator counts as stale.
         var seconds = ((long)(secondsHigh == SecondsHighZero ? 0 : secondsHigh) << 32) | secondsLow;
 
         return new TrackingReply(

@@ -11,6 +11,10 @@ public sealed class ChronyPollerActorTests : TestKit
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(5);
     private const ushort StatusFailed = 1;
+    private const ushort StatusNoSuchSource = 4;
+
+    /// <summary>What the poller logs, once, when a burst refused for lack of NTP sources completes the reset.</summary>
+    private const string NoNtpSourceLog = "refused the burst for lack of NTP sources";
 
     private readonly TempDirectory _dir = new("cbpoll");
 
@@ -195,6 +199,83 @@ public sealed class ChronyPollerActorTests : TestKit
         var commands = chronyd.Requests.Select(r => r.Command).Where(c => c != FakeChronyd.Tracking).ToList();
         Assert.Equal(2, commands.Count(c => c == FakeChronyd.ResetSources));
         Assert.Equal(FakeChronyd.Burst, commands[^1]);
+    }
+
+    // daemon-behaviour.md, "Disruption handling": a chronyd with no NTP source (PHC or other reference clocks only)
+    // refuses every burst with status 4; once its sources were reset, that completes the reset.
+    [Fact]
+    public void Reset_must_complete_when_chronyd_refuses_the_burst_for_lack_of_NTP_sources()
+    {
+        using var chronyd = new FakeChronyd(Settings.ChronySocketPath,
+            (command, _) => command == FakeChronyd.Burst ? StatusNoSuchSource : (ushort)0);
+        var clockStatus = CreateTestProbe();
+        var poller = Sys.ActorOf(ChronyPollerActor.Props(Settings, clockStatus));
+        clockStatus.ExpectMsg<ChronyTracked>(Patience);
+
+        EventFilter.Info(contains: NoNtpSourceLog).ExpectOne(Patience, () =>
+        {
+            poller.Tell(ResetChrony.Instance);
+            clockStatus.FishForMessage(m => m is ChronyResetCompleted, Patience);
+        });
+
+        // One burst: its refusal is the answer, not a failure to retry.
+        var commands = chronyd.Requests.Select(r => r.Command).Where(c => c != FakeChronyd.Tracking).ToList();
+        Assert.Equal([FakeChronyd.ResetSources, FakeChronyd.Burst], commands);
+    }
+
+    // Only "no such source" in answer to the burst, after a successful reset sources, completes the reset; every other
+    // refusal is retried, then the sequence starts again after the cool-down. Waits for that second round: a completion
+    // reported for the first would have arrived before it.
+    [Theory]
+    [InlineData(0, StatusFailed)]
+    [InlineData(0, 2)] // unauthorised
+    [InlineData(0, 3)] // invalid command
+    [InlineData(0, 19)] // bad packet length
+    [InlineData(StatusNoSuchSource, 0)] // reset sources refused with "no such source": the burst is never reached
+    public void Reset_must_not_complete_when_reset_sources_or_burst_fails_otherwise(ushort resetStatus, ushort burstStatus)
+    {
+        var settings = Settings with { ResetTries = 2, BurstTries = 2 };
+        using var chronyd = new FakeChronyd(settings.ChronySocketPath, (command, _) => command switch
+        {
+            FakeChronyd.ResetSources => resetStatus,
+            FakeChronyd.Burst => burstStatus,
+            _ => 0,
+        });
+        var clockStatus = CreateTestProbe();
+        var poller = Sys.ActorOf(ChronyPollerActor.Props(settings, clockStatus));
+        clockStatus.ExpectMsg<ChronyTracked>(Patience);
+
+        poller.Tell(ResetChrony.Instance);
+
+        int firstRoundResets = resetStatus == 0 ? 1 : settings.ResetTries;
+        clockStatus.FishForMessage(m =>
+        {
+            Assert.IsNotType<ChronyResetCompleted>(m);
+            return chronyd.CountOf(FakeChronyd.ResetSources) > firstRoundResets;
+        }, Patience);
+        if (resetStatus == 0)
+            Assert.True(chronyd.CountOf(FakeChronyd.Burst) >= settings.BurstTries);
+        else
+            Assert.Equal(0, chronyd.CountOf(FakeChronyd.Burst));
+    }
+
+    // The same against a real chronyd whose only source is a reference clock (ChronyClient's view of it:
+    // ChronydRefclockOnlyTests).
+    [Fact]
+    public async Task Reset_must_complete_against_a_real_chronyd_whose_only_source_is_a_reference_clock()
+    {
+        await using var chronyd = await ChronydSandbox.StartRefclockOnlyAsync();
+        var settings = Settings with { ChronySocketPath = chronyd.ClientSocketPath };
+        var clockStatus = CreateTestProbe();
+        var poller = Sys.ActorOf(ChronyPollerActor.Props(settings, clockStatus));
+        Assert.Equal(LeapStatus.Unsynchronised, clockStatus.ExpectMsg<ChronyTracked>(Patience).Tracking.LeapStatus);
+
+        EventFilter.Info(contains: "chronyd reset its sources").ExpectOne(Patience, () =>
+            EventFilter.Info(contains: NoNtpSourceLog).ExpectOne(Patience, () =>
+            {
+                poller.Tell(ResetChrony.Instance);
+                clockStatus.FishForMessage(m => m is ChronyResetCompleted, Patience);
+            }));
     }
 
     protected override void Dispose(bool disposing)

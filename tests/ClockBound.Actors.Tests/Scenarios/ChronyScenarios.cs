@@ -71,6 +71,22 @@ public sealed class ChronyScenarios(ITestOutputHelper output) : ClockStatusActor
         Assert.Equal(GoodRecord(asOf, Tracking.BoundNanoseconds, 7, ClockStatus.FreeRunning), ExpectPublished(ClockStatus.FreeRunning));
     }
 
+    // A leap status chrony does not define is a reply whose chrony status is Unknown, not a failed poll: Unknown at once
+    // (no restart grace), and the last good as_of and bound stay.
+    [Theory]
+    [InlineData((LeapStatus)4)]
+    [InlineData((LeapStatus)0xFFFF)]
+    public void An_undefined_leap_status_must_be_Unknown_with_the_last_good_bound(LeapStatus leap)
+    {
+        var asOf = Clock.Now();
+        var actor = StartSynchronized();
+
+        Clock.Advance(TimeSpan.FromMilliseconds(100));
+        actor.Tell(Tracked(Tracking.Reply(leap)));
+
+        Assert.Equal(GoodRecord(asOf, Tracking.BoundNanoseconds, 7, ClockStatus.Unknown), ExpectPublished(ClockStatus.Unknown));
+    }
+
     [Theory]
     [InlineData(LeapStatus.InsertSecond)]
     [InlineData(LeapStatus.DeleteSecond)]

@@ -1,5 +1,6 @@
 using ClockBound.Io.Bound;
 using ClockBound.Io.Chrony;
+using ClockBound.Io.Tests.Chrony;
 
 namespace ClockBound.Io.Tests.Bound;
 
@@ -10,6 +11,9 @@ public class ErrorBoundCalculatorTests
 
     private static readonly Timespec ReferenceTime = new(1_700_000_000, 250_000_000);
     private static readonly Timespec AsOf = new(12_345, 678);
+
+    /// <summary>Half a second after the reference time of <see cref="ChronyPackets.SynchronisedTrackingReply"/>: fresh.</summary>
+    private static readonly Timespec HalfASecondAfterTheCapture = new(1795692742, 508406773);
 
     /// <summary>A fresh, synchronised reply with a 1 s update interval and no error; tests change what they need.</summary>
     private static TrackingReply Tracking(
@@ -23,6 +27,15 @@ public class ErrorBoundCalculatorTests
     private static ChronySample Compute(TrackingReply tracking, long ageNanoseconds = 500_000_000, PhcBound? phc = null,
         double staleFactor = ErrorBoundCalculator.DefaultStaleFactor) =>
         ErrorBoundCalculator.Compute(tracking, AsOf, tracking.ReferenceTime.AddNanoseconds(ageNanoseconds), phc, staleFactor);
+
+    /// <summary>The captured synchronised reply, decoded after writing each change's bytes at its offset.</summary>
+    private static TrackingReply CapturedReply(params (int Offset, string Hex)[] changes)
+    {
+        var packet = (byte[])ChronyPackets.SynchronisedTrackingReply.Clone();
+        foreach (var (offset, hex) in changes)
+            ChronyPackets.Hex(hex).CopyTo(packet, offset);
+        return TrackingReply.ReadFrom(packet);
+    }
 
     // Values are binary fractions, so the expected nanoseconds are exact.
     [Theory]
@@ -76,6 +89,68 @@ public class ErrorBoundCalculatorTests
         var sample = Compute(Tracking(interval: interval), ageNanoseconds, staleFactor: staleFactor);
 
         Assert.Equal(expected, sample.Status);
+    }
+
+    // The captured synchronised reply (reference time 1795692742.008406773) with the reference time's seconds (offset 56,
+    // high then low 32 bits) and the update interval (offset 100, chrony float) replaced; "now" is half a second after
+    // the capture. A seconds-high of 0x80000000 or more decodes to negative seconds: a reference time before 1970, which
+    // no synchronised chronyd can have (the reference daemon counts it as stale too), whatever the update interval says.
+    [Theory]
+    [InlineData("80 00 00 00 00 00 00 00", "00 00 00 00")] // the most negative seconds: its age saturated and wrapped to "fresh"
+    [InlineData("80 00 00 00 6B 08 18 C6", "7E FF FF FF")] // ... with the largest interval chrony can encode (about 2^62 s)
+    [InlineData("C0 00 00 00 6B 08 18 C6", "04 80 00 00")] // -2^62 + low, interval 1 s
+    [InlineData("FF FF FF FE 00 00 00 00", "04 80 00 00")] // -2^33: no saturation, but now minus it overflowed a long
+    [InlineData("FF FF FF FF 6B 08 18 C6", "7E FF FF FF")] // -2^32 + low (1890): younger than 8 × 2^62 s, still before 1970
+    [InlineData("FF FF FF FF FF FF FF FF", "7E FF FF FF")] // less than a second before the epoch
+    public void A_Synchronized_reply_with_a_reference_time_before_1970_must_be_FreeRunning(string seconds, string interval)
+    {
+        var tracking = CapturedReply((56, seconds), (100, interval));
+        Assert.Equal(LeapStatus.Normal, tracking.LeapStatus);
+        Assert.True(tracking.ReferenceTime.Seconds < 0, $"reference time {tracking.ReferenceTime} must decode as before 1970");
+
+        var sample = ErrorBoundCalculator.Compute(tracking, AsOf, HalfASecondAfterTheCapture);
+
+        Assert.Equal(ChronyClockStatus.FreeRunning, sample.Status);
+    }
+
+    // The captured synchronised reply with its leap status (offset 54) replaced: chrony defines 0-3; anything else is
+    // Unknown (daemon-behaviour.md, "The clock error bound", step 4), a reply like any other, not a failed poll.
+    [Theory]
+    [InlineData("00 04", 4)]
+    [InlineData("00 07", 7)]
+    [InlineData("01 00", 256)]
+    [InlineData("FF FF", 65535)]
+    public void A_reply_with_a_leap_status_of_4_or_more_must_be_Unknown(string leap, ushort expected)
+    {
+        var tracking = CapturedReply((54, leap));
+        Assert.Equal((LeapStatus)expected, tracking.LeapStatus);
+
+        Assert.Equal(ChronyClockStatus.Unknown, ErrorBoundCalculator.Compute(tracking, AsOf, HalfASecondAfterTheCapture).Status);
+    }
+
+    // The same rule without the decoder, at the edges: the last nanosecond before the epoch and the smallest Timespec.
+    [Theory]
+    [InlineData(-1L, 999_999_999L)]
+    [InlineData(long.MinValue, 0L)]
+    public void A_reference_time_before_the_epoch_must_be_stale_even_with_a_huge_update_interval(long seconds, long nanoseconds)
+    {
+        var tracking = Tracking(interval: 1e300, referenceTime: new Timespec(seconds, nanoseconds));
+
+        Assert.Equal(ChronyClockStatus.FreeRunning, ErrorBoundCalculator.Compute(tracking, AsOf, ReferenceTime).Status);
+    }
+
+    // Any age between a reference at the epoch and the most distant "now" must be computed without overflow.
+    [Theory]
+    [InlineData(0L, long.MaxValue, 1e300, ChronyClockStatus.Synchronized)] // the interval covers even that age
+    [InlineData(0L, long.MaxValue, 1.0, ChronyClockStatus.FreeRunning)]
+    [InlineData(long.MaxValue - 8, long.MaxValue, 1.0, ChronyClockStatus.Synchronized)] // 8 s: fresh where totals saturate
+    [InlineData(long.MaxValue - 9, long.MaxValue, 1.0, ChronyClockStatus.FreeRunning)] // 9 s: stale, not "0 ns old"
+    public void Reference_age_must_not_overflow_or_saturate_for_any_non_negative_reference_time(
+        long referenceSeconds, long nowSeconds, double interval, ChronyClockStatus expected)
+    {
+        var tracking = Tracking(interval: interval, referenceTime: new Timespec(referenceSeconds, 0));
+
+        Assert.Equal(expected, ErrorBoundCalculator.Compute(tracking, AsOf, new Timespec(nowSeconds, 0)).Status);
     }
 
     [Theory]

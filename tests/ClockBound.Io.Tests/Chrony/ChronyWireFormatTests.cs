@@ -95,12 +95,27 @@ public class ChronyWireFormatTests
     [InlineData("7F FF FF FF", 0x6b0818c6L)] // chronyd's marker for "high 32 bits are 0"
     [InlineData("00 00 00 00", 0x6b0818c6L)]
     [InlineData("00 00 00 01", 0x1_6b0818c6L)]
+    [InlineData("FF FF FF FF", -0x1_0000_0000L + 0x6b0818c6L)] // 1890: seconds-high >= 0x80000000 is before 1970
+    [InlineData("80 00 00 00", long.MinValue + 0x6b0818c6L)]
     public void Reference_time_must_combine_high_and_low_seconds(string secondsHigh, long seconds)
     {
         var packet = (byte[])SynchronisedTrackingReply.Clone();
         Hex(secondsHigh).CopyTo(packet, 56);
 
         Assert.Equal(new Timespec(seconds, 8406773), TrackingReply.ReadFrom(packet).ReferenceTime);
+    }
+
+    // chrony defines 0-3; the decoder keeps any other value as it is, for the calculator to map to Unknown.
+    [Theory]
+    [InlineData("00 04", 4)]
+    [InlineData("00 07", 7)]
+    [InlineData("FF FF", 65535)]
+    public void Leap_status_above_3_must_decode_to_its_raw_value(string leap, ushort expected)
+    {
+        var packet = (byte[])SynchronisedTrackingReply.Clone();
+        Hex(leap).CopyTo(packet, 54);
+
+        Assert.Equal((LeapStatus)expected, TrackingReply.ReadFrom(packet).LeapStatus);
     }
 
     [Theory]

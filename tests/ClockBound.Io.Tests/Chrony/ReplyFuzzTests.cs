@@ -66,7 +66,7 @@ public sealed class ReplyFuzzTests
 
         // The fuzzer must reach every stage, not only bounce off the header check.
         string summary = string.Join(", ", outcomes.OrderBy(o => o.Key).Select(o => $"{o.Key}: {o.Value}"));
-        foreach (var expected in new[] { "stray", "empty reply", "sample", "InvalidDataException",
+        foreach (var expected in new[] { "stray", "empty reply", "sample", "sample with an undefined leap status", "InvalidDataException",
                      "ChronyException BadLength", "ChronyException BadVersion", "ChronyException InvalidReply", "ChronyException Failed" })
             Assert.True(outcomes.GetValueOrDefault(expected) >= 1000, $"'{expected}' reached fewer than 1000 times: {summary}");
     }
@@ -84,6 +84,12 @@ public sealed class ReplyFuzzTests
         Assert.True(sample.BoundNanoseconds >= 0 && sample.BoundNanoseconds >= ownBound * (1 - 1e-12),
             $"bound {sample.BoundNanoseconds} ns below the reply's own {ownBound} ns: {Convert.ToHexString(packet)}");
         Assert.Equal(AsOf, sample.AsOf);
+        // A leap status chrony does not define is a reply like any other, whose status is Unknown.
+        if (tracking.LeapStatus > LeapStatus.Unsynchronised)
+        {
+            Assert.Equal(ChronyClockStatus.Unknown, sample.Status);
+            return "sample with an undefined leap status";
+        }
         return "sample";
     }
 
