@@ -214,7 +214,7 @@ public sealed class ChronyPollerActorTests : TestKit
 
         EventFilter.Info(contains: NoNtpSourceLog).ExpectOne(Patience, () =>
         {
-            poller.Tell(ResetChrony.Instance);
+            poller.Tell(new ResetChrony(1));
             clockStatus.FishForMessage(m => m is ChronyResetCompleted, Patience);
         });
 
@@ -245,7 +245,7 @@ public sealed class ChronyPollerActorTests : TestKit
         var poller = Sys.ActorOf(ChronyPollerActor.Props(settings, clockStatus));
         clockStatus.ExpectMsg<ChronyTracked>(Patience);
 
-        poller.Tell(ResetChrony.Instance);
+        poller.Tell(new ResetChrony(1));
 
         int firstRoundResets = resetStatus == 0 ? 1 : settings.ResetTries;
         clockStatus.FishForMessage(m =>
@@ -273,7 +273,7 @@ public sealed class ChronyPollerActorTests : TestKit
         EventFilter.Info(contains: "chronyd reset its sources").ExpectOne(Patience, () =>
             EventFilter.Info(contains: NoNtpSourceLog).ExpectOne(Patience, () =>
             {
-                poller.Tell(ResetChrony.Instance);
+                poller.Tell(new ResetChrony(1));
                 clockStatus.FishForMessage(m => m is ChronyResetCompleted, Patience);
             }));
     }
