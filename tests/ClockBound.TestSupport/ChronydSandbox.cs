@@ -144,7 +144,8 @@ public sealed class ChronydSandbox : IAsyncDisposable
 
     /// <summary>A random port in [MinPort, MaxPort) that nobody holds on 127.0.0.1: our own bind (without SO_REUSEPORT)
     /// fails while any socket, chronyd's SO_REUSEPORT ones included, is bound to it.</summary>
-    private static int FreeUdpPort()
+    /// <summary>A UDP port on 127.0.0.1 that nothing uses now (for a chronyd server of a test).</summary>
+    public static int FreeUdpPort()
     {
         for (var attempt = 0; attempt < 100; attempt++)
         {
