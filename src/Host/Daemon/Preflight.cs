@@ -14,6 +14,9 @@ namespace ClockBound.Host.Daemon;
 /// </summary>
 internal static class Preflight
 {
+    /// <summary>errno of <see cref="SegmentWriter.Open"/> when another writer holds the segment's lock (EAGAIN on Linux).</summary>
+    private const int EWOULDBLOCK = 11;
+
     public static void Check(ClockBoundSettings settings, ILogger log)
     {
         if (settings.ClockDisruptionSupportEnabled)
@@ -60,6 +63,11 @@ internal static class Preflight
         try
         {
             using var segment = SegmentWriter.Open(settings.ShmPath);
+        }
+        catch (ClockBoundException e) when (e.Errno == EWOULDBLOCK)
+        {
+            // Another writer holds the segment's lock: say how to get out of it.
+            throw new StartupException($"{e.Message} (stop that one first, or give this one another --shm-path)", e);
         }
         catch (ClockBoundException e)
         {
