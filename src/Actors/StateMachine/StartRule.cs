@@ -28,6 +28,10 @@ public sealed record PreviousRun
 
     /// <summary>Nothing usable was left: <paramref name="why"/> says what was found instead.</summary>
     public static PreviousRun Unusable(string why) => new(null, why);
+
+    /// <summary>What the segment writer found when it opened the segment, before it wrote anything.</summary>
+    public static PreviousRun From(PreviousSegment found) =>
+        found.Record is { } record ? Left(record) : Unusable(found.Reason ?? found.State.ToString());
 }
 
 /// <summary>The verdict of <see cref="StartRule.Decide"/> for the first VMClock marker of a run.</summary>

@@ -51,8 +51,6 @@ internal static class DaemonRunner
         if (config.MetricsListen is not null && metricServer is null)
             return ExitCodes.StartupFailure;
 
-        // What the previous run left is read before anything is written; the segment then stays open for the writer.
-        PreviousRun previous = PreviousRunReader.Read(config.Settings.ShmPath);
         SegmentWriter segment;
         try
         {
@@ -63,6 +61,9 @@ internal static class DaemonRunner
             log.Fatal("{Reason}", e.Message);
             return ExitCodes.StartupFailure;
         }
+        // What the previous run left, read when the segment was opened and locked, before anything was written; the
+        // segment stays open (and locked) for the writer actor.
+        var previous = PreviousRun.From(segment.Previous);
         log.Information("Segment {Path}: {Previous}", config.Settings.ShmPath, previous.Description);
 
         using var notifier = SystemdNotifier.FromEnvironment();

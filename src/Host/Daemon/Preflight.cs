@@ -14,7 +14,10 @@ namespace ClockBound.Host.Daemon;
 /// </summary>
 internal static class Preflight
 {
-    /// <summary>Runs the checks; returns the segment, opened (the segment writer actor takes it over).</summary>
+    /// <summary>errno of <see cref="SegmentWriter.Open"/> when another writer holds the segment's lock (EAGAIN on Linux).</summary>
+    private const int EWOULDBLOCK = 11;
+
+    /// <summary>Runs the checks; returns the segment, opened and locked (the segment writer actor takes it over).</summary>
     public static SegmentWriter Check(ClockBoundSettings settings, ILogger log)
     {
         if (settings.ClockDisruptionSupportEnabled)
@@ -61,6 +64,11 @@ internal static class Preflight
         try
         {
             return SegmentWriter.Open(settings.ShmPath);
+        }
+        catch (ClockBoundException e) when (e.Errno == EWOULDBLOCK)
+        {
+            // Another writer holds the segment's lock: say how to get out of it.
+            throw new StartupException($"{e.Message} (stop that one first, or give this one another --shm-path)", e);
         }
         catch (ClockBoundException e)
         {

@@ -42,11 +42,16 @@ internal static unsafe class SegmentFile
     }
 
     /// <summary>
-    /// Atomically replaces <paramref name="path"/> with a fresh segment: header with version 0 and generation 0, zeros to
-    /// 80 bytes, mode 0644. Written to a temporary file in the same directory, fsync'd, then renamed over the path,
-    /// so no reader ever sees a half-written header. Returns the open (read-write) handle of the new file.
+    /// Atomically puts a fresh segment at <paramref name="path"/>: header with version 0 and generation 0, zeros to 80 bytes,
+    /// mode 0644. Written to a temporary file in the same directory, fsync'd, locked (see <see cref="Lock"/>), then renamed
+    /// to the path, so no reader ever sees a half-written header and no other writer can lock the new file before us.
+    /// Returns the open (read-write) handle of the new file, which holds the lock.
     /// </summary>
-    internal static SafeFileHandle CreateFresh(string path)
+    /// <param name="replace">True: replace the file at the path, which the caller has locked (so no other writer can be
+    /// replacing it too). False: the path was missing, and stays so for us only if no other writer creates it meanwhile:
+    /// the rename then refuses to replace what is there and null is returned, for the caller to start over (a file
+    /// system without RENAME_NOREPLACE falls back to a plain rename).</param>
+    internal static SafeFileHandle? CreateFresh(string path, bool replace)
     {
         string directory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path)) ?? "/";
         CreateDirectories(path, directory);
@@ -71,7 +76,13 @@ internal static unsafe class SegmentFile
             WriteAll(file, path, temporary, content);
 
             if (Interop.Libc.Fsync((int)file.DangerousGetHandle()) != 0) throw LastError("fsync", path, temporary);
-            if (Interop.Libc.Rename(temporary, path) != 0) throw LastError("rename", path, temporary);
+            Lock(file, path);
+            if (!RenameTo(temporary, path, replace))
+            {
+                file.Dispose();
+                _ = Interop.Libc.Unlink(temporary);
+                return null;
+            }
             return file;
         }
         catch
@@ -79,6 +90,122 @@ internal static unsafe class SegmentFile
             file.Dispose();
             _ = Interop.Libc.Unlink(temporary);
             throw;
+        }
+    }
+
+    /// <summary>Renames <paramref name="temporary"/> to <paramref name="path"/>; false when <paramref name="replace"/> is
+    /// false and the path exists.</summary>
+    private static bool RenameTo(string temporary, string path, bool replace)
+    {
+        if (!replace)
+        {
+            if (Interop.Libc.Renameat2(Interop.Libc.AT_FDCWD, temporary, Interop.Libc.AT_FDCWD, path, Interop.Libc.RENAME_NOREPLACE) == 0)
+                return true;
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno == Interop.Libc.EEXIST) return false;
+            if (errno != Interop.Libc.EINVAL) throw Error("renameat2", path, errno, temporary);
+        }
+        if (Interop.Libc.Rename(temporary, path) != 0) throw LastError("rename", path, temporary);
+        return true;
+    }
+
+    /// <summary>
+    /// Takes the exclusive lock that makes a writer the only one of its file: <c>flock(LOCK_EX | LOCK_NB)</c>, held until
+    /// the descriptor is closed. When another open file (another daemon, or another writer in this process) holds it,
+    /// throws a <see cref="ClockBoundException"/> of kind Syscall, errno EWOULDBLOCK, whose message names the path and,
+    /// when /proc/locks lists it, the holder's pid.
+    /// </summary>
+    internal static void Lock(SafeFileHandle file, string path)
+    {
+        if (Interop.Libc.Flock(file, Interop.Libc.LOCK_EX | Interop.Libc.LOCK_NB) == 0) return;
+        int errno = Marshal.GetLastPInvokeError();
+        if (errno != Interop.Libc.EWOULDBLOCK) throw Error("flock", path, errno);
+
+        string holder = FlockHolder(file) switch
+        {
+            (int pid, Exclusive: true) => $"another clockbound (pid {pid})",
+            // A shared lock is not a daemon's: .NET takes one on every file it opens for reading with FileShare other than None.
+            (int pid, Exclusive: false) => $"another process (pid {pid}, a shared lock)",
+            null => "another clockbound",
+        };
+        throw new ClockBoundException(ClockBoundErrorKind.Syscall, path,
+            $"clock error bound segment {path} is locked by {holder}: only one daemon may publish a segment", errno);
+    }
+
+    /// <summary>The process that holds a flock on <paramref name="file"/>, from /proc/locks (matched on device and inode);
+    /// null when it cannot be told (no /proc, the lock released meanwhile, the file cannot be stat'ed).</summary>
+    private static (int Pid, bool Exclusive)? FlockHolder(SafeFileHandle file)
+    {
+        if (Identity(file) is not { } identity) return null;
+        try
+        {
+            return FindFlockHolder(File.ReadLines(ProcLocks), identity);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The kernel's table of file locks, one per line.</summary>
+    private const string ProcLocks = "/proc/locks";
+
+    /// <summary>
+    /// The holder of a flock on the file <paramref name="identity"/> among <paramref name="procLocks"/> lines, e.g.
+    /// <c>1: FLOCK  ADVISORY  WRITE 1234 fe:00:11657443 0 EOF</c> (pid, then device major:minor in hex and the inode).
+    /// Waiters (<c>1: -> FLOCK ...</c>) and other lock types are skipped.
+    /// </summary>
+    internal static (int Pid, bool Exclusive)? FindFlockHolder(IEnumerable<string> procLocks, FileIdentity identity)
+    {
+        string device = $"{identity.DeviceMajor:x2}:{identity.DeviceMinor:x2}:{identity.Inode}";
+        foreach (string line in procLocks)
+        {
+            string[] fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (fields is [_, "FLOCK", _, var access, var pid, var file, ..] && file == device
+                && int.TryParse(pid, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int holder))
+                return (holder, access == "WRITE");
+        }
+        return null;
+    }
+
+    /// <summary>Device and inode: what tells two files apart.</summary>
+    internal readonly record struct FileIdentity(uint DeviceMajor, uint DeviceMinor, ulong Inode);
+
+    /// <summary>True when <paramref name="path"/> names the open <paramref name="file"/> (same device and inode); false when
+    /// it names another file or nothing (replaced or removed since the file was opened).</summary>
+    internal static bool IsAtPath(SafeFileHandle file, string path)
+    {
+        FileIdentity open = Identity(file) ?? throw LastError("statx", path);
+        Interop.Libc.StatxBuffer named;
+        byte[] pathBytes = System.Text.Encoding.UTF8.GetBytes(path + "\0");
+        fixed (byte* p = pathBytes)
+        {
+            if (Interop.Libc.Statx(Interop.Libc.AT_FDCWD, p, 0, Interop.Libc.STATX_INO, &named) != 0)
+            {
+                int errno = Marshal.GetLastPInvokeError();
+                if (errno == Interop.Libc.ENOENT) return false;
+                throw Error("statx", path, errno);
+            }
+        }
+        return open == new FileIdentity(named.DevMajor, named.DevMinor, named.Inode);
+    }
+
+    /// <summary>The open file's device and inode (<c>fstat</c>); null when statx fails, errno left for the caller.</summary>
+    private static FileIdentity? Identity(SafeFileHandle file)
+    {
+        bool added = false;
+        file.DangerousAddRef(ref added);
+        try
+        {
+            Interop.Libc.StatxBuffer status;
+            byte* emptyPath = stackalloc byte[1] { 0 };
+            if (Interop.Libc.Statx((int)file.DangerousGetHandle(), emptyPath, Interop.Libc.AT_EMPTY_PATH, Interop.Libc.STATX_INO, &status) != 0)
+                return null;
+            return new FileIdentity(status.DevMajor, status.DevMinor, status.Inode);
+        }
+        finally
+        {
+            if (added) file.DangerousRelease();
         }
     }
 

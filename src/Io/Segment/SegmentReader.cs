@@ -96,11 +96,7 @@ public sealed unsafe class SegmentReader : IDisposable
             }
             if (last is not null && last.Generation == g1) return last;
 
-            new ReadOnlySpan<byte>(segment + SegmentHeader.Size, ClockErrorBound.Size).CopyTo(copy);
-            // An acquire load does not keep earlier loads from moving after it: fence so the copy completes first.
-            Interlocked.MemoryBarrier();
-            ushort g2 = Volatile.Read(ref *generation);
-            if (g1 == g2)
+            if (TryCopyRecord(segment, g1, copy, out ushort g2))
             {
                 var snapshot = new GoodSnapshot(g1, ClockErrorBound.ReadFrom(copy));
                 Volatile.Write(ref _last, snapshot);
@@ -108,6 +104,19 @@ public sealed unsafe class SegmentReader : IDisposable
             }
             if (++tornCopies > MaxTornCopies) return last ?? throw WriterStuck(g2);
         }
+    }
+
+    /// <summary>One seqlock copy (spec "Reader protocol"): copies the record of the mapped <paramref name="segment"/> into
+    /// <paramref name="copy"/> and loads the generation again into <paramref name="g2"/>. True when it is still the even
+    /// <paramref name="g1"/> the caller loaded (acquire) before: the copy is then consistent, for
+    /// <see cref="ClockErrorBound.ReadFrom"/>. Shared with <see cref="SegmentWriter"/>, which reads the previous run's record.</summary>
+    internal static bool TryCopyRecord(byte* segment, ushort g1, Span<byte> copy, out ushort g2)
+    {
+        new ReadOnlySpan<byte>(segment + SegmentHeader.Size, ClockErrorBound.Size).CopyTo(copy);
+        // An acquire load does not keep earlier loads from moving after it: fence so the copy completes first.
+        Interlocked.MemoryBarrier();
+        g2 = Volatile.Read(ref *(ushort*)(segment + SegmentHeader.GenerationOffset));
+        return g1 == g2;
     }
 
     private ClockBoundException WriterStuck(ushort generation) =>
