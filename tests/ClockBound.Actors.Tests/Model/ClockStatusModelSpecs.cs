@@ -18,8 +18,9 @@ namespace ClockBound.Actors.Tests.Model;
 /// <remarks>
 /// Environment variables:
 /// <list type="bullet">
-/// <item><c>CLOCKBOUND_MODEL_SEED</c>: CsCheck seed of the first sequence (default <see cref="DefaultSeed"/>; a failure
-/// prints the seed of its shrunk sequence, which reproduces it).</item>
+/// <item><c>CLOCKBOUND_MODEL_SEED</c>: CsCheck seed (PCG) of the first sequence, from which all are drawn in order
+/// (default <see cref="DefaultSeed"/>). A failure prints the seed of the failing sequence: that seed with
+/// <c>CLOCKBOUND_MODEL_ITERATIONS=1</c> replays it.</item>
 /// <item><c>CLOCKBOUND_MODEL_ITERATIONS</c>: the number of sequences (default <see cref="DefaultIterations"/>;
 /// bench/model/run.sh runs 10^6).</item>
 /// </list>
@@ -43,6 +44,10 @@ public sealed class ClockStatusModelSpecs : Akka.TestKit.Xunit2.TestKit
     /// <summary>10^4 sequences: the CI budget (well under 2 minutes on 2 cores); the bench runs 10^6.</summary>
     public const long DefaultIterations = 10_000;
 
+    /// <summary>Samples CsCheck draws while shrinking: samples larger than the smallest failure so far are skipped without
+    /// running, so this costs seconds, not minutes.</summary>
+    private const long ShrinkIterations = 10_000;
+
     private readonly ITestOutputHelper _output;
 
     public ClockStatusModelSpecs(ITestOutputHelper output) : base(VirtualTime) => _output = output;
@@ -56,30 +61,37 @@ public sealed class ClockStatusModelSpecs : Akka.TestKit.Xunit2.TestKit
             : DefaultIterations;
         _output.WriteLine($"model: seed {seed}, {iterations} sequences (CLOCKBOUND_MODEL_SEED, CLOCKBOUND_MODEL_ITERATIONS)");
 
+        // CsCheck's Sample takes its seed for the first sample only and draws the rest at random; CI must run the same
+        // sequences every time, so they are drawn here from one generator seeded with the seed, in order. Sequence i's
+        // own seed is that generator's state before drawing it: CLOCKBOUND_MODEL_SEED=it with one iteration replays it.
         var coverage = new ModelCoverage();
         var watch = Stopwatch.StartNew();
-        string? firstFailure = null;
-        try
+        var pcg = PCG.Parse(seed);
+        string? failingSeed = null;
+        for (long i = 0; i < iterations && failingSeed is null; i++)
         {
-            ModelGenerators.Scenario.Sample(scenario =>
-                {
-                    try
-                    {
-                        SequenceRun.Run(this, scenario, coverage);
-                    }
-                    catch (InvariantViolatedException) when (firstFailure is null)
-                    {
-                        firstFailure = $"first violation after {coverage.Sequences} sequences, {watch.Elapsed.TotalSeconds:0.0} s";
-                        throw;
-                    }
-                },
-                writeLine: _output.WriteLine, seed: seed, iter: iterations, threads: 1, print: scenario => scenario.ToString());
+            var state = pcg.State;
+            var scenario = ModelGenerators.Scenario.Generate(pcg, null, out _);
+            try
+            {
+                SequenceRun.Run(this, scenario, coverage);
+            }
+            catch (InvariantViolatedException)
+            {
+                failingSeed = pcg.ToString(state);
+            }
+            catch (Exception e)
+            {
+                throw new InvalidOperationException($"sequence {i + 1} (seed {pcg.ToString(state)}) failed to run: {scenario}", e);
+            }
         }
-        finally
+        _output.WriteLine($"model: {coverage} in {watch.Elapsed.TotalSeconds:0.0} s");
+
+        if (failingSeed is not null)
         {
-            _output.WriteLine($"model: {coverage} in {watch.Elapsed.TotalSeconds:0.0} s");
-            if (firstFailure is not null)
-                _output.WriteLine($"model: {firstFailure}");
+            _output.WriteLine($"model: first violation in sequence {coverage.Sequences} (seed {failingSeed}) after "
+                              + $"{watch.Elapsed.TotalSeconds:0.0} s; shrinking");
+            throw Shrunk(failingSeed);
         }
 
         // The property is not vacuous: the sequences got through disruptions and back to Synchronized.
@@ -88,6 +100,74 @@ public sealed class ClockStatusModelSpecs : Akka.TestKit.Xunit2.TestKit
             Assert.True(coverage.SynchronizedAfterAReset > 0, $"no sequence recovered from a disruption: {coverage}");
             Assert.True(coverage.SynchronizedOnThePhc > 0, $"no sequence was Synchronized on the PHC: {coverage}");
             Assert.True(coverage.Restarts > 0 && coverage.Disrupted > 0, $"no restart or disruption: {coverage}");
+        }
+    }
+
+    /// <summary>Shrinks the sequence of <paramref name="failingSeed"/>: CsCheck first (from that seed it keeps drawing
+    /// smaller sequences for <see cref="ShrinkIterations"/> samples and reports the smallest failing one), then
+    /// <see cref="Minimise"/> on CsCheck's result. Returns the exception to fail the test with.</summary>
+    private Exception Shrunk(string failingSeed)
+    {
+        ModelScenario? smallest = null;
+        try
+        {
+            ModelGenerators.Scenario.Sample(scenario =>
+                {
+                    try
+                    {
+                        SequenceRun.Run(this, scenario, new ModelCoverage());
+                    }
+                    catch (InvariantViolatedException)
+                    {
+                        if (smallest is null || scenario.Steps.Length < smallest.Steps.Length)
+                            smallest = scenario;
+                        throw;
+                    }
+                },
+                writeLine: _output.WriteLine, seed: failingSeed, iter: ShrinkIterations, threads: 1, print: scenario => scenario.ToString());
+        }
+        catch (CsCheckException e) when (smallest is not null)
+        {
+            var (minimal, violation) = Minimise(smallest);
+            return new InvariantViolatedException(
+                $"minimised to {minimal.Steps.Length} steps: {minimal}{Environment.NewLine}{violation}", e);
+        }
+        return new InvalidOperationException($"sequence with seed {failingSeed} violated an invariant once but not again");
+    }
+
+    /// <summary>Greedily drops steps (and the PHC and previous run) while the scenario still violates an invariant.</summary>
+    private (ModelScenario Scenario, string Violation) Minimise(ModelScenario failing)
+    {
+        string violation = Violation(failing) ?? "(did not fail again)";
+        bool smaller = true;
+        while (smaller)
+        {
+            smaller = false;
+            var candidates = Enumerable.Range(0, failing.Steps.Length).Reverse()
+                .Select(i => failing with { Steps = [.. failing.Steps.Where((_, j) => j != i)] })
+                .Prepend(failing with { PhcConfigured = false })
+                .Prepend(failing with { Previous = failing.Previous with { Usable = false } });
+            foreach (var candidate in candidates)
+            {
+                if (candidate == failing || candidate.Steps.Length == 0 || Violation(candidate) is not { } v)
+                    continue;
+                (failing, violation, smaller) = (candidate, v, true);
+                break;
+            }
+        }
+        return (failing, violation);
+    }
+
+    private string? Violation(ModelScenario scenario)
+    {
+        try
+        {
+            SequenceRun.Run(this, scenario, new ModelCoverage());
+            return null;
+        }
+        catch (InvariantViolatedException e)
+        {
+            return e.Message;
         }
     }
 

@@ -23,6 +23,7 @@ public sealed class ModelHistory(ModelScenario scenario, ClockBoundSettings sett
     public sealed record Publication(int Seq, ClockErrorBound Bound);
 
     private int _seq;
+    private readonly List<int> _stepOfSeq = [0];
 
     public ModelScenario Scenario { get; } = scenario;
     public ClockBoundSettings Settings { get; } = settings;
@@ -37,7 +38,17 @@ public sealed class ModelHistory(ModelScenario scenario, ClockBoundSettings sett
     public List<PhcReadDelivered> PhcReads { get; } = [];
     public List<Publication> Publications { get; } = [];
 
-    public int Next() => ++_seq;
+    /// <summary>The step being applied (0: the start); for messages only.</summary>
+    public int Step { get; set; }
+
+    public int Next()
+    {
+        _stepOfSeq.Add(Step);
+        return ++_seq;
+    }
+
+    /// <summary>The step in which entry <paramref name="seq"/> happened.</summary>
+    public int StepOf(int seq) => _stepOfSeq[seq];
 }
 
 /// <summary>
@@ -152,7 +163,7 @@ public static class SafetyInvariants
             && h.Completions.Any(c => c.Epoch == r.Epoch && c.Seq > r.Seq && c.Seq < p.Seq && p.Bound.AsOf > c.At));
         return resetSince
             ? null
-            : $"Synchronized with marker {marker} (disrupted at #{since}) without a reset requested since then, "
+            : $"Synchronized with marker {marker} (disrupted in step {h.StepOf(since)}) without a reset requested since then, "
               + "completed, and a sample requested after its completion";
     }
 

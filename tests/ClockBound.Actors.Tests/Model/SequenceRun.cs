@@ -8,7 +8,7 @@ using ClockBound.Io.Segment;
 namespace ClockBound.Actors.Tests.Model;
 
 /// <summary>A safety invariant failed; the message holds the violations and the resolved trace of the run.</summary>
-public sealed class InvariantViolatedException(string message) : Exception(message);
+public sealed class InvariantViolatedException(string message, Exception? inner = null) : Exception(message, inner);
 
 /// <summary>What the generated sequences exercised, so that a passing property is known not to be vacuous.</summary>
 public sealed class ModelCoverage
@@ -110,6 +110,7 @@ public sealed class SequenceRun
         for (int i = 0; i < _scenario.Steps.Length; i++)
         {
             _coverage.Steps++;
+            _history.Step = i + 1;
             var what = Apply(_scenario.Steps[i]);
             Settle($"{i + 1,2}. {what}");
             if (_scenario.Steps[i] is ModelStep.Restart)
