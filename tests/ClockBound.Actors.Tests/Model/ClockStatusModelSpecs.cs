@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Akka.Configuration;
+using ClockBound.Actors.Tests.Scenarios;
 using ClockBound.Actors.StateMachine;
 using ClockBound.Io.Bound;
 using ClockBound.Io.Segment;
@@ -12,8 +13,9 @@ namespace ClockBound.Actors.Tests.Model;
 /// Model-based test of the clock-status actor: CsCheck generates sequences of its inputs (tracking replies, some requested
 /// before other inputs, failed polls, time, VMClock markers, reset completions of any epoch, SIGUSR1/2, PHC reads, crashes)
 /// with random settings and previous runs; <see cref="SequenceRun"/> applies each to the real actor under virtual time
-/// and checks <see cref="SafetyInvariants"/> after every step. A failure prints the shrunk sequence (CsCheck's "Input")
-/// and, below it, the resolved trace of that run with everything the actor published and asked.
+/// and checks <see cref="SafetyInvariants"/> after every step. A failure is shrunk (CsCheck, then by dropping steps) and
+/// prints the minimal sequence, the violated invariants and the resolved trace of that run with everything the actor
+/// published and asked; CsCheck's own shrunk sequence and seed follow as the inner exception.
 /// </summary>
 /// <remarks>
 /// Environment variables:
@@ -30,8 +32,7 @@ public sealed class ClockStatusModelSpecs : Akka.TestKit.Xunit2.TestKit
 {
     /// <summary>Logging off: the actor logs at debug on every input and the supervisor logs each injected crash with its
     /// stack trace, which would cost more than the actor itself over 10^4 sequences.</summary>
-    private static readonly Config VirtualTime = ConfigurationFactory.ParseString("""
-        akka.scheduler.implementation = "Akka.TestKit.TestScheduler, Akka.TestKit"
+    private static readonly Config VirtualTime = ClockStatusActorSpec.VirtualTimeConfig("""
         akka.loglevel = OFF
         akka.stdout-loglevel = OFF
         akka.log-dead-letters = 0
