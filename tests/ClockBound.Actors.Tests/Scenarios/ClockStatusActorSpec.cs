@@ -14,9 +14,12 @@ namespace ClockBound.Actors.Tests.Scenarios;
 /// </summary>
 public abstract class ClockStatusActorSpec : Akka.TestKit.Xunit2.TestKit
 {
-    private static readonly Config VirtualTime = ConfigurationFactory.ParseString("""
+    private static readonly Config VirtualTime = VirtualTimeConfig("akka.loglevel = DEBUG");
+
+    /// <summary>An actor system whose scheduler is a <see cref="TestScheduler"/>, with <paramref name="logging"/> settings.</summary>
+    internal static Config VirtualTimeConfig(string logging) => ConfigurationFactory.ParseString($"""
         akka.scheduler.implementation = "Akka.TestKit.TestScheduler, Akka.TestKit"
-        akka.loglevel = DEBUG
+        {logging}
         """);
 
     /// <summary>Long enough for a message that was going to arrive to show up; only used to assert silence.</summary>
