@@ -190,6 +190,13 @@ public sealed class ClockStatusActor : ReceiveActor, IWithTimers, IWithStash
             _log.Debug("tracking requested at {0}, before chronyd's reset completed at {1}: ignored", tracked.AsOf, _resetCompletedAt);
             return;
         }
+        if (_lastGood is { } good && tracked.AsOf < good.AsOf)
+        {
+            // Requested before the sample already published: as_of must never move backwards (the poller keeps one
+            // request in flight, so this only guards against a change of that contract).
+            _log.Debug("tracking requested at {0}, before the last good sample's {1}: ignored", tracked.AsOf, good.AsOf);
+            return;
+        }
         var tracking = tracked.Tracking;
 
         PhcBound? phc = null;

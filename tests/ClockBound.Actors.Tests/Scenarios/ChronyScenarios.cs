@@ -236,4 +236,19 @@ public sealed class ChronyScenarios(ITestOutputHelper output) : ClockStatusActor
             Assert.Equal(asOf, ExpectPublished(ClockStatus.Synchronized).AsOf);
         }
     }
+
+    [Fact]
+    public void A_reply_requested_before_the_last_good_sample_must_not_move_as_of_backwards()
+    {
+        var actor = StartSynchronized();
+        var older = Tracked(); // requested now, answered only after a newer one
+        Clock.Advance(TimeSpan.FromMilliseconds(100));
+        var newer = Clock.Now();
+        actor.Tell(Tracked());
+        Assert.Equal(newer, ExpectPublished(ClockStatus.Synchronized).AsOf);
+
+        actor.Tell(older);
+
+        Writer.ExpectNoMsg(Quiet);
+    }
 }
