@@ -49,9 +49,9 @@ public sealed class SystemdSandboxSpecs
 }
 
 /// <summary>The classes that boot a systemd run alone, one after another: each owns the machine's attention while its
-/// units start, restart and are timed.</summary>
+/// units start, restart and are timed. They share one published daemon (a ReadyToRun publish by install.sh).</summary>
 [CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class SystemdCollection
+public sealed class SystemdCollection : ICollectionFixture<Operations.PublishedInstall>
 {
     public const string Name = "systemd";
 }
