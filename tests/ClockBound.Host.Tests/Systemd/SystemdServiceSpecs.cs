@@ -40,4 +40,94 @@ public sealed class SystemdServiceSpecs(PublishedInstall published, ITestOutputH
         output.WriteLine(journal);
         Assert.Contains("/run/chrony/chronyd.sock", journal);
     }
+
+    /// <summary>The test's timings: a watchdog that fires within seconds, a prompt abort and restart.</summary>
+    private const string FastDropIn = "[Service]\nWatchdogSec=3\nTimeoutAbortSec=1\nRestartSec=500ms\n";
+
+    private static async Task<ServiceWorld> RunningAsync(PublishedInstall published)
+    {
+        var world = await ServiceWorld.StartAsync(published.PublishedDirectory);
+        try
+        {
+            await world.InstallAndEnableAsync();
+            await world.AddDropInAsync("50-test-timings.conf", FastDropIn);
+            await world.Systemd.SystemctlAsync("restart", ServiceWorld.Unit);
+            await world.WaitForSegmentAsync(s => s.ClockStatus == RawSegment.Synchronized, "Synchronized");
+            return world;
+        }
+        catch
+        {
+            await world.DisposeAsync();
+            throw;
+        }
+    }
+
+    [Fact]
+    public async Task A_frozen_daemon_must_be_killed_by_the_watchdog_and_restarted_warm_with_clients_never_seeing_a_regression()
+    {
+        await using var world = await RunningAsync(published);
+        int pid = await world.MainPidAsync();
+        int restarts = await world.RestartsAsync();
+        int resets = await world.ChronydResetsAsync();
+        var before = world.Segment!;
+        using var timeline = new SegmentTimeline(world.ShmPath);
+
+        await world.SignalDaemonAsync("STOP", pid);
+        var frozen = System.Diagnostics.Stopwatch.StartNew();
+        await world.Systemd.WaitUntilAsync(async () => await world.MainPidAsync() is var now && now != 0 && now != pid,
+            Patience, "a new daemon started by systemd", ServiceWorld.Unit);
+        var left = world.Segment!; // the frozen daemon's last record: the new one has not written yet, or just did
+        await world.WaitForSegmentAsync(s => s.Generation != left.Generation && s.ClockStatus == RawSegment.Synchronized,
+            "the restarted daemon publishing Synchronized");
+        output.WriteLine($"SIGSTOP to publishing again: {frozen.ElapsedMilliseconds} ms (WatchdogSec=3, TimeoutAbortSec=1, RestartSec=500ms)");
+
+        var journal = await world.Systemd.JournalAsync(ServiceWorld.Unit);
+        Assert.Contains("Watchdog timeout", journal);
+        Assert.Equal(restarts + 1, await world.RestartsAsync());
+        var after = world.Segment!;
+        Assert.True((ushort)(after.Generation - before.Generation) is > 0 and < 10_000,
+            $"generation went from {before.Generation} to {after.Generation}: a warm restart carries it on");
+        var entries = timeline.Entries;
+        Assert.All(entries.Zip(entries.Skip(1)), pair => Assert.True(pair.Second.Record.AsOf >= pair.First.Record.AsOf,
+            $"as_of went back from {pair.First} to {pair.Second}"));
+        Assert.All(entries, e => Assert.Equal(Io.Segment.ClockStatus.Synchronized, e.Status));
+        Assert.Equal(resets, await world.ChronydResetsAsync());
+    }
+
+    [Fact]
+    public async Task A_killed_daemon_must_be_restarted_and_a_stopped_one_must_exit_0_and_leave_its_segment()
+    {
+        await using var world = await RunningAsync(published);
+        int pid = await world.MainPidAsync();
+        int restarts = await world.RestartsAsync();
+
+        await world.SignalDaemonAsync("KILL", pid);
+        await world.Systemd.WaitUntilAsync(async () => await world.MainPidAsync() is var now && now != 0 && now != pid
+                                                    && await world.Systemd.PropertyAsync(ServiceWorld.Unit, "ActiveState") == "active",
+            Patience, "restarted after SIGKILL", ServiceWorld.Unit);
+        Assert.Equal(restarts + 1, await world.RestartsAsync());
+
+        await world.Systemd.SystemctlAsync("stop", ServiceWorld.Unit);
+        Assert.Equal("inactive", await world.Systemd.PropertyAsync(ServiceWorld.Unit, "ActiveState"));
+        Assert.Equal("success", await world.Systemd.PropertyAsync(ServiceWorld.Unit, "Result"));
+        Assert.Equal("0", await world.Systemd.PropertyAsync(ServiceWorld.Unit, "ExecMainStatus"));
+        // RuntimeDirectoryPreserve=yes: clients keep their segment while the daemon is down.
+        Assert.Equal(RawSegment.Synchronized, world.Segment?.ClockStatus);
+    }
+
+    [Fact]
+    public async Task Systemctl_restart_must_not_flash_Unknown_nor_reset_chronyd()
+    {
+        await using var world = await RunningAsync(published);
+        int resets = await world.ChronydResetsAsync();
+        var before = world.Segment!;
+        using var timeline = new SegmentTimeline(world.ShmPath);
+
+        await world.Systemd.SystemctlAsync("restart", ServiceWorld.Unit);
+        await world.WaitForSegmentAsync(s => s.AsOfSec > before.AsOfSec + 1, "the restarted daemon publishing");
+
+        Assert.All(timeline.Entries, e => Assert.Equal(Io.Segment.ClockStatus.Synchronized, e.Status));
+        Assert.Equal(resets, await world.ChronydResetsAsync());
+        Assert.Contains("adopted", await world.Systemd.JournalAsync(ServiceWorld.Unit));
+    }
 }

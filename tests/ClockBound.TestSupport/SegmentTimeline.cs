@@ -3,14 +3,14 @@ using ClockBound.Io;
 using ClockBound.Io.Segment;
 using ClockBound.TestSupport;
 
-namespace ClockBound.Faults.Tests;
+namespace ClockBound.TestSupport;
 
 /// <summary>
 /// Every distinct record of a segment, in order, as a client reading it through the project's reader saw it, with the
 /// moment it was first seen on both clocks (CLOCK_MONOTONIC_COARSE, the clock of as_of, and CLOCK_REALTIME). A background
 /// thread re-reads the mapping every millisecond: the daemon writes at most every 100 ms, so no record is missed.
 /// </summary>
-internal sealed class SegmentTimeline : IDisposable
+public sealed class SegmentTimeline : IDisposable
 {
     /// <summary>One distinct record and when it was first seen. <see cref="Index"/> is its position in the timeline.</summary>
     public sealed record Entry(int Index, ClockErrorBound Record, Timespec SeenMonotonic, Timespec SeenRealtime)
