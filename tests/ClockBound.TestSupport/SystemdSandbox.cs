@@ -303,17 +303,19 @@ public sealed class SystemdSandbox : IAsyncDisposable
             s.AppendLine($"mount -t overlay overlay -o \"lowerdir=/{dir},upperdir=$D/overlay/{name}.up,workdir=$D/overlay/{name}.work\" /{dir}");
         }
         s.AppendLine("mount --bind \"$D/units\" /etc/systemd/system");
-        // Staging of the private /dev on the old /run, before /run is replaced; then /run itself.
-        s.AppendLine("mkdir -p \"$D/dev\" && mount -t tmpfs -o mode=755 tmpfs \"$D/dev\"");
-        s.AppendLine("for n in null zero full random urandom tty; do touch \"$D/dev/$n\"; mount --bind \"/dev/$n\" \"$D/dev/$n\"; done");
-        s.AppendLine("mkdir -p \"$D/dev/shm\" \"$D/dev/pts\" && mount -t tmpfs -o mode=1777 tmpfs \"$D/dev/shm\"");
-        s.AppendLine("ln -s /proc/self/fd \"$D/dev/fd\"");
+        // The private /dev: the six nodes are kept aside (bound in the sandbox's directory), /dev is replaced, and they
+        // are bound back, with what systemd's own private /dev setups expect to find (pts, ptmx, shm, fd).
+        s.AppendLine("mkdir -p \"$D/devnodes\"");
+        s.AppendLine("for n in null zero full random urandom tty; do touch \"$D/devnodes/$n\"; mount --bind \"/dev/$n\" \"$D/devnodes/$n\"; done");
+        s.AppendLine("mount -t tmpfs -o mode=755 tmpfs /dev");
+        s.AppendLine("for n in null zero full random urandom tty; do touch \"/dev/$n\"; mount --bind \"$D/devnodes/$n\" \"/dev/$n\"; done");
+        s.AppendLine("mkdir -p /dev/shm /dev/pts && mount -t tmpfs -o mode=1777 tmpfs /dev/shm");
+        s.AppendLine("ln -s pts/ptmx /dev/ptmx && ln -s /proc/self/fd /dev/fd");
         s.AppendLine($"repo='{RepoPaths.Root}'");
         s.AppendLine("mount -t tmpfs -o mode=755 tmpfs /run");
         s.AppendLine($"mkdir -p {InsidePath} {InsideRepository}");
         s.AppendLine($"mount --bind \"$D\" {InsidePath}");
         s.AppendLine($"mount --bind \"$repo\" {InsideRepository} && mount -o remount,bind,ro {InsideRepository}");
-        s.AppendLine($"mount --move \"$D/dev\" /dev");
         s.AppendLine("mount -t tmpfs -o mode=1777 tmpfs /tmp");
         s.AppendLine("mount -t tmpfs -o mode=1777 tmpfs /var/tmp");
         s.AppendLine("exec env container=other /lib/systemd/systemd --system --unit=sandbox.target");

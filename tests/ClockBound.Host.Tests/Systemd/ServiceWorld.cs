@@ -119,7 +119,10 @@ internal sealed partial class ServiceWorld : IAsyncDisposable
     {
         (await InstallAsync()).EnsureSuccess();
         await Systemd.SystemctlAsync("daemon-reload");
-        await Systemd.SystemctlAsync("enable", "--now", Unit);
+        var enable = await Systemd.RunAsync("systemctl", "enable", "--now", Unit);
+        if (enable.ExitCode != 0)
+            throw new InvalidOperationException($"{enable.Command} exited with {enable.ExitCode}: {enable.Stderr}\n"
+                                                + $"journal of {Unit}:\n{await Systemd.JournalAsync(Unit)}");
     }
 
     /// <summary>Adds a drop-in to the daemon's unit and reloads systemd (the unit is not restarted).</summary>

@@ -130,4 +130,20 @@ public sealed class SystemdServiceSpecs(PublishedInstall published, ITestOutputH
         Assert.Equal(resets, await world.ChronydResetsAsync());
         Assert.Contains("adopted", await world.Systemd.JournalAsync(ServiceWorld.Unit));
     }
+
+    /// <summary>The goal of the project (the reference's unit scores 9.2 UNSAFE, Debian's chrony.service 3.7).</summary>
+    private const double MaximumExposure = 1.5;
+
+    [Fact]
+    public async Task The_installed_unit_must_score_at_most_the_goal_in_systemd_analyze_security()
+    {
+        await using var world = await RunningAsync(published);
+
+        var security = await world.Systemd.RunAsync("systemd-analyze", "security", "--no-pager", ServiceWorld.Unit);
+        output.WriteLine(security.Stdout);
+
+        var overall = security.Stdout.Split('\n').Single(l => l.Contains("Overall exposure level for clockbound.service", StringComparison.Ordinal));
+        double exposure = double.Parse(overall.Split(':')[1].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
+        Assert.True(exposure <= MaximumExposure, $"exposure {exposure} > {MaximumExposure}: {overall}");
+    }
 }
