@@ -6,7 +6,7 @@ namespace ClockBound.Client;
 
 /// <summary>
 /// A ClockBound client: maps the daemon's segment read-only and computes bounded time exactly as the reference
-/// clients do (shared/spec/shm-v2.md). Safe to use from many threads at once; <see cref="Now"/> takes no lock and
+/// clients do (docs/segment-format.md). Safe to use from many threads at once; <see cref="Now"/> takes no lock and
 /// does not allocate.
 /// </summary>
 public sealed class ClockBoundClient : IDisposable
