@@ -308,9 +308,17 @@ public sealed class EventLoopSpecs : IDisposable
         _loop.Dispose();
 
         loopThread.WaitUntilExited(Patience); // nothing can run any more
-        _loop.Dispose();
-        _loop.Schedule(TimeSpan.Zero, Timer(() => { })); // ignored
-        _loop.Execute(Work(() => { })); // queued, never run
+        var ranAfterDispose = new List<string>();
+        var secondDispose = Task.Run(_loop.Dispose);
+        await secondDispose.WaitAsync(Patience); // returns (no second stop to wait for), and does not throw
+        _loop.Schedule(TimeSpan.Zero, Timer(() => { lock (ranAfterDispose) ranAfterDispose.Add("timer"); })); // ignored
+        _loop.Execute(Work(() => { lock (ranAfterDispose) ranAfterDispose.Add("work"); })); // queued, never run
+
+        // Neither ran inline, and no thread was started for them: the loop's thread is the only one that ever runs its
+        // work, and it has exited.
+        Assert.True(secondDispose.IsCompletedSuccessfully);
+        lock (ranAfterDispose) Assert.Empty(ranAfterDispose);
+        Assert.True(loopThread.State is null or 'Z' or 'X', $"the loop's thread is in state {loopThread.State}");
     }
 
     [Fact]
