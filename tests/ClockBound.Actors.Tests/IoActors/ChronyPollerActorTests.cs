@@ -55,14 +55,27 @@ public sealed class ChronyPollerActorTests : TestKit
     [Fact]
     public void Poller_must_keep_polling_at_its_period()
     {
-        using var chronyd = ScriptedChronyd.WithStatus(Settings.ChronySocketPath);
+        const int Polls = 10;
+        // Several ticks of Akka's scheduler (10 ms), so that twice the rate is a rate the scheduler can keep.
+        var settings = Settings with { ChronyPollInterval = TimeSpan.FromMilliseconds(50) };
+        using var chronyd = ScriptedChronyd.WithStatus(settings.ChronySocketPath);
         var clockStatus = CreateTestProbe();
 
-        Sys.ActorOf(ChronyPollerActor.Props(Settings, clockStatus));
+        Sys.ActorOf(ChronyPollerActor.Props(settings, clockStatus));
 
-        var asOfs = Enumerable.Range(0, 5).Select(_ => clockStatus.ExpectMsg<ChronyTracked>(Patience).AsOf).ToList();
+        // Counted from the first reply on, so that the start-up (connecting, compiling) does not dilute the rate.
+        var first = clockStatus.ExpectMsg<ChronyTracked>(Patience).AsOf;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        int requestsBefore = chronyd.CountOf(ScriptedChronyd.Tracking);
+        var asOfs = Enumerable.Range(0, Polls).Select(_ => clockStatus.ExpectMsg<ChronyTracked>(Patience).AsOf).Prepend(first).ToList();
+        var elapsed = clock.Elapsed;
+        int requests = chronyd.CountOf(ScriptedChronyd.Tracking) - requestsBefore;
         Assert.Equal(asOfs.Order(), asOfs);
-        Assert.True(chronyd.CountOf(ScriptedChronyd.Tracking) >= 5);
+        // At most one poll per period, with room for late timers and a late stopwatch reading (x1.5) and one request in
+        // flight (+1): 10 polls need about 10 periods, and twice the rate (10 polls in about 5 periods) is outside the
+        // limit. A slow machine only makes the elapsed time, and with it the limit, larger.
+        double limit = elapsed / settings.ChronyPollInterval * 1.5 + 1;
+        Assert.True(requests >= Polls && requests <= limit, $"{requests} tracking requests in {elapsed.TotalMilliseconds:F0} ms (at most {limit:F1})");
     }
 
     [Fact]
