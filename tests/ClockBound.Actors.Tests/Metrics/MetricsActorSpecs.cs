@@ -1,4 +1,3 @@
-using System.Globalization;
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using ClockBound.Actors.Metrics;
@@ -35,7 +34,7 @@ public sealed class MetricsActorSpecs : TestKit
         // The events are in the actor's mailbox ahead of this: once it answers, it has handled them all.
         await actor.Ask<ActorIdentity>(new Identify(null), RemainingOrDefault);
 
-        var values = await ScrapeAsync();
+        var values = await MetricsScrape.ValuesAsync(_registry);
         Assert.Equal(2, values["clockbound_chrony_poll_failures_total{kind=\"Timeout\"}"]);
         Assert.Equal(1, values["clockbound_chrony_poll_failures_total{kind=\"SocketMissing\"}"]);
         Assert.Equal(1, values["clockbound_disruptions_total"]);
@@ -48,20 +47,5 @@ public sealed class MetricsActorSpecs : TestKit
     {
         foreach (var e in events)
             Sys.EventStream.Publish(e);
-    }
-
-    /// <summary>Every sample of a scrape, by name with its labels as the text format writes them.</summary>
-    private async Task<Dictionary<string, double>> ScrapeAsync()
-    {
-        using var stream = new MemoryStream();
-        await _registry.CollectAndExportAsTextAsync(stream);
-        var values = new Dictionary<string, double>();
-        foreach (var line in System.Text.Encoding.UTF8.GetString(stream.ToArray()).Split('\n'))
-        {
-            if (line.Length == 0 || line[0] == '#') continue;
-            int space = line.LastIndexOf(' ');
-            values[line[..space]] = double.Parse(line[(space + 1)..], CultureInfo.InvariantCulture);
-        }
-        return values;
     }
 }
