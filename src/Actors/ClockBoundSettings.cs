@@ -30,7 +30,7 @@ public sealed record ClockBoundSettings
     /// <summary>1 s per request, as chronyc.</summary>
     public TimeSpan ChronyTimeout { get; init; } = TimeSpan.FromSeconds(1);
     /// <summary>15 ms: a disruption reaches the segment within one poll period plus the publish path (p99 15.6 ms against
-    /// the 20 ms goal, BENCHMARKS.md "Idle CPU, round 3"), with a third fewer wake-ups than 10 ms (the VMClock poll is
+    /// the 20 ms goal, docs/performance-notes.md "Idle CPU, round 3"), with a third fewer wake-ups than 10 ms (the VMClock poll is
     /// most of what the idle daemon costs).</summary>
     public TimeSpan VmClockPollInterval { get; init; } = TimeSpan.FromMilliseconds(15);
     /// <summary>The VMClock watcher reports the (unchanged) marker at least this often, so the state machine sees "Reliable".</summary>

@@ -17,7 +17,7 @@ namespace ClockBound.Actors;
 /// The <see cref="ClockBoundSettings.VmClockPollInterval"/> (15 ms) poll does not use Akka's scheduler: a dedicated
 /// background thread reads the mapping, sleeps one poll interval, and messages the actor only when there is something to
 /// report (change, heartbeat, error). A bare futex sleep is the cheapest wake-up there is; the same poll as an actor
-/// timer on the event loop cost a fifth more per wake-up (BENCHMARKS.md, "Idle CPU, round 3"). The thread never
+/// timer on the event loop cost a fifth more per wake-up (docs/performance-notes.md, "Idle CPU, round 3"). The thread never
 /// touches actor state; it owns the <see cref="VmClockReader"/> from <c>PreStart</c> on and disposes it when it ends, so
 /// the mapping is never unmapped under a read in progress. <c>PostStop</c> stops it.
 /// </remarks>
@@ -104,7 +104,7 @@ public sealed class VmClockWatcherActor : ReceiveActor
                 }
             }
             // The sleep between reads is a wait for the stop: a bare futex wait with a timeout, the cheapest sleep there
-            // is (Thread.Sleep costs about a third more per wake-up, BENCHMARKS.md).
+            // is (Thread.Sleep costs about a third more per wake-up, docs/performance-notes.md).
             while (!stopping.Wait(pollInterval));
         }
         catch (Exception ex)

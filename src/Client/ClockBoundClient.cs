@@ -6,7 +6,7 @@ namespace ClockBound.Client;
 
 /// <summary>
 /// A ClockBound client: maps the daemon's segment read-only and computes bounded time exactly as the reference
-/// clients do (shared/spec/shm-v2.md). Safe to use from many threads at once; <see cref="Now"/> takes no lock and
+/// clients do (docs/segment-format.md). Safe to use from many threads at once; <see cref="Now"/> takes no lock and
 /// does not allocate.
 /// </summary>
 public sealed class ClockBoundClient : IDisposable
@@ -20,11 +20,15 @@ public sealed class ClockBoundClient : IDisposable
     private readonly string _vmClockPath;
     // Opened the first time the segment says disruption support is enabled, as the reference clients do.
     private VmClockReader? _vmClock;
+    // Tests only: the clock readings IsBefore, IsAfter and WaitUntilAfterAsync use instead of the real clocks (null:
+    // the real ones). Now() never looks at it, so its cost is untouched.
+    private readonly Func<(Timespec Realtime, Timespec MonotonicCoarse)>? _testClocks;
 
-    private ClockBoundClient(SegmentReader segment, string vmClockPath)
+    private ClockBoundClient(SegmentReader segment, string vmClockPath, Func<(Timespec, Timespec)>? testClocks = null)
     {
         _segment = segment;
         _vmClockPath = vmClockPath;
+        _testClocks = testClocks;
     }
 
     /// <summary>Maps the segment read-only; the VMClock device is opened later, when the segment first says disruption
@@ -33,6 +37,11 @@ public sealed class ClockBoundClient : IDisposable
     /// Syscall with <see cref="ClockBoundException.Errno"/> (open or mmap failed, e.g. permission denied).</summary>
     public static ClockBoundClient Open(string shmPath = DefaultShmPath, string vmClockPath = DefaultVmClockPath) =>
         new(SegmentReader.Open(shmPath), vmClockPath);
+
+    /// <summary><see cref="Open"/> with a controllable clock: <paramref name="clocks"/> returns the CLOCK_REALTIME and
+    /// CLOCK_MONOTONIC_COARSE readings that IsBefore, IsAfter and WaitUntilAfterAsync use (tests of their exact edges).</summary>
+    internal static ClockBoundClient OpenWithClocks(string shmPath, string vmClockPath, Func<(Timespec Realtime, Timespec MonotonicCoarse)> clocks) =>
+        new(SegmentReader.Open(shmPath), vmClockPath, clocks);
 
     /// <summary>The segment's path.</summary>
     public string ShmPath => _segment.Path;
@@ -55,6 +64,8 @@ public sealed class ClockBoundClient : IDisposable
 
     /// <summary><see cref="Now"/> at fixed clock readings (tests compare it with the spec's reference computation).</summary>
     internal ClockBoundTime NowAt(Timespec realtime, Timespec monotonicCoarse) => Compute(in _segment.Snapshot(), realtime, monotonicCoarse);
+
+    private ClockBoundTime NowAt((Timespec Realtime, Timespec MonotonicCoarse) clocks) => NowAt(clocks.Realtime, clocks.MonotonicCoarse);
 
     private ClockBoundTime Compute(in ClockErrorBound bound, Timespec realtime, Timespec monotonicCoarse)
     {
@@ -145,7 +156,7 @@ public sealed class ClockBoundClient : IDisposable
 
     private ClockBoundTime UsableNow()
     {
-        var now = Now();
+        var now = _testClocks is { } clocks ? NowAt(clocks()) : Now();
         return now.IsUsable ? now : throw new ClockNotUsableException(now.Status);
     }
 

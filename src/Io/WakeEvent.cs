@@ -12,7 +12,7 @@ namespace ClockBound.Io;
 /// portability layer (a mutex, a condition variable and the bookkeeping of alertable waits), which on the virtual machines
 /// the daemon runs on costs several times the CPU of the futex system call under it, on every wake-up; and the slim
 /// variants spin before they block. The daemon's few threads (the actor thread, the scheduler thread, the VMClock poll)
-/// wake up hundreds of times a second while otherwise idle, so this is most of its idle CPU (BENCHMARKS.md, "Idle CPU").
+/// wake up hundreds of times a second while otherwise idle, so this is most of its idle CPU (docs/performance-notes.md, "Idle CPU").
 /// <para>
 /// The state word is 0 (not set, nobody waiting), 1 (set) or -1 (the waiter is, or is about to be, asleep in the kernel).
 /// <see cref="Set"/> makes a system call only in the last case. It lives in a pinned array, so its address is stable and

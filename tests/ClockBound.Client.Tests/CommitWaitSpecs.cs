@@ -48,6 +48,53 @@ public sealed class CommitWaitSpecs : IDisposable
         Assert.False(client.IsBefore(t));
     }
 
+    // The exact edges, on a controllable clock: monotonic time at as_of (the bound is exactly EdgeBound) and a fixed
+    // realtime, so that earliest and latest are known to the nanosecond.
+    private const long EdgeBound = 1_000;
+    private static readonly Timespec EdgeAsOf = new(1_000, 0);
+    private static readonly Timespec EdgeRealtime = new(1_700_000_000, 0);
+    private static long EdgeEarliest => EdgeRealtime.TotalNanoseconds - EdgeBound;
+    private static long EdgeLatest => EdgeRealtime.TotalNanoseconds + EdgeBound;
+
+    private ClockBoundClient OpenAtEdge(Func<(Timespec, Timespec)>? clocks = null)
+    {
+        _segments.Write(new ClockErrorBound(EdgeAsOf, EdgeAsOf.AddSeconds(3600), EdgeBound, 0, 15_000, ClockStatus.Synchronized, false));
+        return ClockBoundClient.OpenWithClocks(_segments.ShmPath, _segments.VmClockPath, clocks ?? (() => (EdgeRealtime, EdgeAsOf)));
+    }
+
+    [Fact]
+    public void IsBefore_must_be_true_only_strictly_before_the_earliest_possible_time()
+    {
+        using var client = OpenAtEdge();
+        Assert.True(client.IsBefore(EdgeEarliest - 1));
+        Assert.False(client.IsBefore(EdgeEarliest)); // the earliest possible time itself may be now
+    }
+
+    [Fact]
+    public void IsAfter_must_be_true_only_strictly_after_the_latest_possible_time()
+    {
+        using var client = OpenAtEdge();
+        Assert.True(client.IsAfter(EdgeLatest + 1));
+        Assert.False(client.IsAfter(EdgeLatest)); // the latest possible time itself may be now
+    }
+
+    [Fact]
+    public async Task WaitUntilAfterAsync_must_not_complete_while_the_earliest_possible_time_equals_the_timestamp()
+    {
+        // The first reads put the earliest possible time exactly at the timestamp; from the fourth on, 1 ns past it.
+        const int ReadsAtTheTimestamp = 3;
+        int reads = 0;
+        using var client = OpenAtEdge(() =>
+        {
+            int n = Interlocked.Increment(ref reads);
+            return (n <= ReadsAtTheTimestamp ? EdgeRealtime : EdgeRealtime.AddNanoseconds(1), EdgeAsOf);
+        });
+
+        await client.WaitUntilAfterAsync(EdgeEarliest).WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(ReadsAtTheTimestamp + 1, Volatile.Read(ref reads));
+    }
+
     [Fact]
     public void A_DateTimeOffset_must_stand_for_its_whole_100ns_tick()
     {

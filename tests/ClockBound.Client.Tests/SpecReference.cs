@@ -4,7 +4,7 @@ using ClockBound.TestSupport;
 namespace ClockBound.Client.Tests;
 
 /// <summary>
-/// shared/spec/shm-v2.md "Computing now() in a client", steps 1-5, transcribed in arbitrary-precision integers over the
+/// docs/segment-format.md "Computing bounded time", steps 1-5, transcribed in arbitrary-precision integers over the
 /// raw bytes of the segment file (<see cref="RawSegment"/>): the oracle the client's answers are compared with.
 /// </summary>
 internal static class SpecReference

@@ -1,5 +1,6 @@
 using ClockBound.Host;
 using ClockBound.Host.Cli;
+using ClockBound.Host.Configuration;
 using ClockBound.TestSupport;
 
 namespace ClockBound.Host.Tests;
@@ -142,6 +143,106 @@ public sealed class CommandLineSpecs : IDisposable
         Assert.Equal("", stderr2);
         Assert.Equal(ExitCodes.Success, exit2);
         Assert.Equal(printed, printed2);
+    }
+
+    /// <summary>A value other than the default for every key but clock-error-bound-source (chrony is the only valid
+    /// one), written as --check-config writes it.</summary>
+    private const string EveryKeyChanged = """
+        clockbound {
+          shm-path = "/srv/cb/shm0"
+          chrony-socket = "/srv/chrony/chronyd.sock"
+          chrony-client-socket-dir = "/srv/cb-client"
+          vmclock-path = "/srv/vmclock0"
+          sysfs-root = "/srv/sys"
+          max-drift-rate = 50
+          clock-disruption-support = off
+          phc-ref-id = "PHC0"
+          phc-interface = "ens5"
+          clock-error-bound-source = chrony
+          json-output = on
+          verbose = on
+          log-file = "/srv/cb.log"
+          metrics-listen = "127.0.0.1:9464"
+          chrony {
+            poll-interval = 250ms
+            timeout = 2s
+            restart-grace = 7s
+            stale-factor = 4.5
+            reset-tries = 3
+            reset-retry-interval = 7ms
+            burst-tries = 4
+            burst-retry-interval = 150ms
+            burst-good-samples = 2
+            burst-total-samples = 5
+            reset-cooldown = 20s
+          }
+          vmclock {
+            poll-interval = 20ms
+            heartbeat-interval = 2s
+          }
+          phc {
+            read-interval = 3s
+          }
+          segment {
+            void-after = 600s
+          }
+          supervision {
+            min-backoff = 200ms
+            max-backoff = 30s
+            random-factor = 0.5
+          }
+        }
+        """;
+
+    [Fact]
+    public async Task Check_config_must_print_every_key_once_with_the_value_the_file_gave_it()
+    {
+        string conf = _dir.Combine("every-key.conf");
+        await File.WriteAllTextAsync(conf, EveryKeyChanged);
+
+        var (exit, printed, stderr) = await Run("--check-config", "-c", conf);
+
+        Assert.Equal("", stderr);
+        Assert.Equal(ExitCodes.Success, exit);
+        var given = Leaves(EveryKeyChanged);
+        var defaults = Leaves(ConfigurationLoader.Render(ConfigurationLoader.Load(new CommandLineOverrides())));
+        Assert.Equal(KeysOf(ConfigurationLoader.Defaults.GetConfig("clockbound").Root, "").Order(), defaults.Keys.Order());
+        Assert.Equal(defaults.Keys.Order(), given.Keys.Order()); // the file above names every key there is
+        Assert.All(given.Where(g => g.Key != "clock-error-bound-source"), g => Assert.NotEqual(defaults[g.Key], g.Value));
+        Assert.Equal(given, Leaves(printed)); // every key printed, each once, with the file's value
+        var (_, printedAgain, _) = await Run("--check-config", "-c", await WriteAsync("printed.conf", printed));
+        Assert.Equal(printed, printedAgain);
+    }
+
+    /// <summary>"key = value" lines of a configuration as --check-config prints it, by path under clockbound (a
+    /// repeated key would throw).</summary>
+    private static Dictionary<string, string> Leaves(string hocon)
+    {
+        var leaves = new Dictionary<string, string>();
+        var blocks = new Stack<string>();
+        foreach (var line in hocon.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0))
+        {
+            if (line.EndsWith('{')) blocks.Push(line.TrimEnd('{').Trim());
+            else if (line == "}") blocks.Pop();
+            else
+            {
+                var (key, value) = (line[..line.IndexOf(" = ", StringComparison.Ordinal)], line[(line.IndexOf(" = ", StringComparison.Ordinal) + 3)..]);
+                leaves.Add(string.Join('.', blocks.Reverse().Skip(1).Append(key)), value);
+            }
+        }
+        return leaves;
+    }
+
+    /// <summary>Paths of the leaves under <paramref name="value"/> in a parsed configuration.</summary>
+    private static IEnumerable<string> KeysOf(Akka.Configuration.Hocon.HoconValue value, string prefix) => value.IsObject()
+        ? value.GetObject().Items.SelectMany(item => KeysOf(item.Value, prefix.Length == 0 ? item.Key : $"{prefix}.{item.Key}"))
+        : [prefix];
+
+    private async Task<string> WriteAsync(string name, string text)
+    {
+        string path = _dir.Combine(name);
+        await File.WriteAllTextAsync(path, text);
+        return path;
     }
 
     private static async Task<(int Exit, string Stdout, string Stderr)> Run(params string[] args)

@@ -3,7 +3,7 @@ using System.Buffers.Binary;
 namespace ClockBound.TestSupport;
 
 /// <summary>
-/// The segment decoded straight from the file's bytes at the offsets of shared/spec/shm-v2.md, independently of
+/// The segment decoded straight from the file's bytes at the offsets of docs/segment-format.md, independently of
 /// the project's reader, as an existing client would see it. Only for checks after the writer is quiescent
 /// or with the generation re-checked (see <see cref="TryRead"/>).
 /// </summary>

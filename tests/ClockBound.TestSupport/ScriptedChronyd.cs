@@ -6,10 +6,13 @@ using ClockBound.Io;
 namespace ClockBound.TestSupport;
 
 /// <summary>
-/// A real Unix datagram socket bound where the daemon expects chronyd, answering each request with whatever datagrams
+/// A stand-in for chronyd's command socket, used where a real chronyd cannot be told to misbehave on cue: a real Unix
+/// datagram socket bound where the daemon expects chronyd, answering each request with whatever datagrams
 /// <see cref="Responder"/> returns (none, one or several: hostile, failing or good replies). Replies go to the sender's
 /// own bound socket, as chronyd's do. The responder can be swapped while the daemon runs. With a reply delay (a slow
-/// chronyd) the replies are sent later while further requests are served. Dispose stops it.
+/// chronyd) the replies are sent later while further requests are served. Every request is recorded
+/// (<see cref="Requests"/>). <see cref="WithStatus"/> builds one that answers like a synchronised chronyd unless told
+/// to fail a given request. Dispose stops it.
 /// </summary>
 public sealed class ScriptedChronyd : IDisposable
 {
@@ -17,7 +20,7 @@ public sealed class ScriptedChronyd : IDisposable
     public const ushort ResetSources = 66;
     public const ushort Burst = 3;
 
-    /// <summary>Header of a reply (shared/spec/chrony-candm.md "Reply header").</summary>
+    /// <summary>Header of a reply (docs/chrony-protocol.md, "Replies").</summary>
     public const int ReplyHeaderSize = 28;
 
     /// <summary>Length of a tracking reply packet.</summary>
@@ -27,6 +30,7 @@ public sealed class ScriptedChronyd : IDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _serving;
     private volatile Func<ChronyRequest, IReadOnlyList<byte[]>> _responder;
+    private readonly Dictionary<ushort, int> _perCommand = new(); // touched by the serving loop only
     private int _requests;
     private int _outstanding;
 
@@ -40,6 +44,26 @@ public sealed class ScriptedChronyd : IDisposable
         _serving = Task.Run(ServeAsync);
     }
 
+    /// <summary>
+    /// One that answers tracking with a synchronised chronyd's reply (<see cref="ChronyReplies.CapturedTracking"/>) and
+    /// reset sources and burst with an empty success, unless <paramref name="status"/> says otherwise.
+    /// </summary>
+    /// <param name="status">Status of the reply to the <c>n</c>-th (0-based) request of a command; null: no reply.
+    /// Without it every request succeeds.</param>
+    /// <param name="replyDelay">Latency of every reply (a slow chronyd).</param>
+    public static ScriptedChronyd WithStatus(string socketPath, Func<ushort, int, ushort?>? status = null, TimeSpan replyDelay = default)
+    {
+        status ??= (_, _) => 0;
+        return new ScriptedChronyd(socketPath, Respond, replyDelay);
+
+        IReadOnlyList<byte[]> Respond(ChronyRequest request) => status(request.Command, request.CommandIndex) switch
+        {
+            null => [],
+            0 when request.Command == Tracking => [ChronyReplies.CapturedTracking(request)],
+            { } failed => [ChronyReplies.Status(request, failed)],
+        };
+    }
+
     public string SocketPath { get; }
 
     /// <summary>Decides the datagrams sent back for each request; may be replaced at any time.</summary>
@@ -51,6 +75,12 @@ public sealed class ScriptedChronyd : IDisposable
 
     /// <summary>Requests received so far.</summary>
     public int RequestCount => Volatile.Read(ref _requests);
+
+    /// <summary>Every request in arrival order.</summary>
+    public ConcurrentQueue<ChronyRequest> Requests { get; } = new();
+
+    /// <summary>Requests received so far for <paramref name="command"/>.</summary>
+    public int CountOf(ushort command) => Requests.Count(r => r.Command == command);
 
     public TimeSpan ReplyDelay { get; }
 
@@ -71,7 +101,12 @@ public sealed class ScriptedChronyd : IDisposable
             try
             {
                 var received = await _socket.ReceiveFromAsync(buffer, SocketFlags.None, new UnixDomainSocketEndPoint(SocketPath), _stop.Token);
+                var receivedAt = Clocks.MonotonicCoarse();
                 var request = new ChronyRequest(buffer.AsSpan(0, received.ReceivedBytes).ToArray(), Interlocked.Increment(ref _requests) - 1);
+                var commandIndex = _perCommand.GetValueOrDefault(request.Command);
+                _perCommand[request.Command] = commandIndex + 1;
+                request = request with { CommandIndex = commandIndex, ReceivedAt = receivedAt };
+                Requests.Enqueue(request);
                 var replies = _responder(request);
                 if (replies.Count == 0)
                     continue;
@@ -126,14 +161,36 @@ public sealed class ScriptedChronyd : IDisposable
 /// <summary>One request datagram as received, and its 0-based arrival index.</summary>
 public sealed record ChronyRequest(byte[] Datagram, int Index)
 {
+    /// <summary>0-based index among the requests of the same command.</summary>
+    public int CommandIndex { get; init; }
+
+    /// <summary>CLOCK_MONOTONIC_COARSE when the request was received.</summary>
+    public Timespec ReceivedAt { get; init; }
+
     public ushort Command => Datagram.Length >= 6 ? BinaryPrimitives.ReadUInt16BigEndian(Datagram.AsSpan(4)) : (ushort)0;
 
     public uint Sequence => Datagram.Length >= 12 ? BinaryPrimitives.ReadUInt32BigEndian(Datagram.AsSpan(8)) : 0;
 }
 
-/// <summary>Reply datagrams in chronyd's format (shared/spec/chrony-candm.md), for a <see cref="ScriptedChronyd"/>.</summary>
+/// <summary>Reply datagrams in chronyd's format (docs/chrony-protocol.md), for a <see cref="ScriptedChronyd"/>.</summary>
 public static class ChronyReplies
 {
+    /// <summary>Tracking reply of a real chronyd 4.3 synchronised to 127.0.0.1 (a capture, with the fixed reference time
+    /// of its day: where the daemon's staleness rule matters, use <see cref="SynchronisedTracking"/>).</summary>
+    private static readonly byte[] CapturedTrackingReply = Convert.FromHexString(
+        "060200000021000500000000000000007b9e2ae600000000000000007f000001" +
+        "7f0000010000000000000000000000000001000000090000000000006b0818c6" +
+        "008046f5e11caa26e37cb4a3e080a138fa8a0ddbf555a40afe907867e4880798" +
+        "e09d726c0481c4ca");
+
+    /// <summary>The captured tracking reply of a synchronised chronyd, its header answering <paramref name="request"/>.</summary>
+    public static byte[] CapturedTracking(ChronyRequest request)
+    {
+        var reply = (byte[])CapturedTrackingReply.Clone();
+        Header(request, replyType: 5).CopyTo(reply, 0);
+        return reply;
+    }
+
     /// <summary>A reply header answering <paramref name="request"/> (command and sequence echoed), zero body to
     /// <paramref name="length"/> bytes.</summary>
     public static byte[] Header(ChronyRequest request, ushort replyType, ushort status = 0, int length = ScriptedChronyd.ReplyHeaderSize)

@@ -16,7 +16,7 @@ namespace ClockBound.Actors.Hosting;
 /// inter-processor interrupt, a VM exit). Akka's default scheduler ticks whether a timer is due or not and hands every
 /// timer to another thread, and every actor message goes through a thread-pool worker. Here a timer that is due and the
 /// messages it causes (a poll tick → poller → clock status → segment writer) run in one wake-up of one thread; the thread
-/// sleeps on a <see cref="WakeEvent"/> (a bare futex) for exactly as long as nothing is due (BENCHMARKS.md, "Idle CPU").
+/// sleeps on a <see cref="WakeEvent"/> (a bare futex) for exactly as long as nothing is due (docs/performance-notes.md, "Idle CPU").
 /// <para>
 /// Everything on the loop must be short and must not block: actors never await I/O in a receive, and scheduled actions
 /// are as short as Akka requires of its own scheduler's. Timers are run before the queued work of the same wake-up; a

@@ -38,108 +38,154 @@ public static class ConfigurationLoader
         Config merged = user.WithFallback(Defaults);
         Config section = merged.GetConfig(Section);
 
-        var source = cli.ClockErrorBoundSource ?? String(section, "clock-error-bound-source");
-        ValidateSource(source, cli.ClockErrorBoundSource is null ? $"{Section}.clock-error-bound-source" : "--clock-error-bound-source");
+        var config = new EffectiveConfiguration(new ClockBoundSettings(), JsonOutput: false, Verbose: false,
+            MaxDriftRateIsDefault: cli.MaxDriftRatePpm is null && !user.HasPath($"{Section}.max-drift-rate"),
+            LogFile: null, MetricsListen: null, Hocon: merged);
+        foreach (var key in Keys)
+            config = key.Load(section, cli, config);
 
-        long driftPpm = cli.MaxDriftRatePpm ?? Int(section, "max-drift-rate");
-        string driftCulprit = cli.MaxDriftRatePpm is null ? $"{Section}.max-drift-rate" : "--max-drift-rate";
-        // Stored as ppb in a u32; clients reject >= 1e9 ppb, so 999_999 ppm is the largest meaningful value.
-        if (driftPpm < 0 || driftPpm >= 1_000_000)
-            throw new ConfigurationException($"{driftCulprit}: must be an integer from 0 to 999999 ppm, got {driftPpm}");
-
-        string? phcRefIdText = NullIfEmpty(cli.PhcRefId ?? String(section, "phc-ref-id"));
-        string? phcInterface = NullIfEmpty(cli.PhcInterface ?? String(section, "phc-interface"));
-        if ((phcRefIdText is null) != (phcInterface is null))
-            throw new ConfigurationException(phcRefIdText is null
+        // Rules across keys, once every key is read.
+        var settings = config.Settings;
+        if ((settings.PhcReferenceId is null) != (settings.PhcInterface is null))
+            throw new ConfigurationException(settings.PhcReferenceId is null
                 ? "--phc-interface requires --phc-ref-id (both or neither)"
                 : "--phc-ref-id requires --phc-interface (both or neither)");
-        uint? phcRefId = null;
-        if (phcRefIdText is not null)
-        {
-            try { phcRefId = PhcRefId.Parse(phcRefIdText); }
-            catch (FormatException e) { throw new ConfigurationException($"--phc-ref-id: {e.Message}"); }
-        }
-        if (phcInterface is not null && (phcInterface.Contains('/') || phcInterface is "." or ".."))
-            throw new ConfigurationException($"--phc-interface: '{phcInterface}' is not a network interface name");
-
-        var settings = new ClockBoundSettings
-        {
-            ShmPath = Path(cli.ShmPath, section, "shm-path", "--shm-path"),
-            ChronySocketPath = Path(cli.ChronySocket, section, "chrony-socket", "--chrony-socket"),
-            ChronyClientSocketDirectory = NullIfEmpty(String(section, "chrony-client-socket-dir")),
-            VmClockPath = Path(cli.VmClockPath, section, "vmclock-path", "--vmclock-path"),
-            SysfsRoot = Path(cli.SysfsRoot, section, "sysfs-root", "--sysfs-root"),
-            MaxDriftPpb = checked((uint)(driftPpm * 1000)),
-            ClockDisruptionSupportEnabled = !cli.DisableClockDisruptionSupport && Bool(section, "clock-disruption-support"),
-            PhcReferenceId = phcRefId,
-            PhcInterface = phcInterface,
-            ChronyPollInterval = Duration(section, "chrony.poll-interval"),
-            ChronyTimeout = Duration(section, "chrony.timeout"),
-            RestartGrace = Duration(section, "chrony.restart-grace"),
-            StaleFactor = PositiveDouble(section, "chrony.stale-factor"),
-            ResetTries = PositiveInt(section, "chrony.reset-tries"),
-            ResetRetryInterval = Duration(section, "chrony.reset-retry-interval"),
-            BurstTries = PositiveInt(section, "chrony.burst-tries"),
-            BurstRetryInterval = Duration(section, "chrony.burst-retry-interval"),
-            BurstGoodSamples = PositiveInt(section, "chrony.burst-good-samples"),
-            BurstTotalSamples = PositiveInt(section, "chrony.burst-total-samples"),
-            ResetCooldown = Duration(section, "chrony.reset-cooldown"),
-            VmClockPollInterval = Duration(section, "vmclock.poll-interval"),
-            VmClockHeartbeatInterval = Duration(section, "vmclock.heartbeat-interval"),
-            PhcReadInterval = Duration(section, "phc.read-interval"),
-            VoidAfter = Duration(section, "segment.void-after"),
-            RestartBackoffMin = Duration(section, "supervision.min-backoff"),
-            RestartBackoffMax = Duration(section, "supervision.max-backoff"),
-            RestartBackoffRandomFactor = NonNegativeDouble(section, "supervision.random-factor"),
-        };
         if (settings.BurstGoodSamples > settings.BurstTotalSamples)
             throw new ConfigurationException($"{Section}.chrony.burst-good-samples: {settings.BurstGoodSamples} is more than burst-total-samples {settings.BurstTotalSamples}");
         if (settings.RestartBackoffMin > settings.RestartBackoffMax)
             throw new ConfigurationException($"{Section}.supervision.min-backoff: {settings.RestartBackoffMin} is more than max-backoff {settings.RestartBackoffMax}");
-
-        bool driftIsDefault = cli.MaxDriftRatePpm is null && !user.HasPath($"{Section}.max-drift-rate");
-        return new EffectiveConfiguration(
-            settings,
-            JsonOutput: cli.JsonOutput || Bool(section, "json-output"),
-            Verbose: cli.Verbose || Bool(section, "verbose"),
-            MaxDriftRateIsDefault: driftIsDefault,
-            LogFile: NullIfEmpty(String(section, "log-file")),
-            MetricsListen: ParseListen(cli.MetricsListen ?? String(section, "metrics-listen"),
-                cli.MetricsListen is null ? $"{Section}.metrics-listen" : "--metrics-listen"),
-            Hocon: merged);
+        return config;
     }
 
-    /// <summary>The effective configuration as HOCON (for --check-config).</summary>
+    /// <summary>The effective configuration as HOCON (for --check-config): every key of <see cref="Keys"/>, in its order,
+    /// nested under its section, so that loading the output yields the same configuration.</summary>
     public static string Render(EffectiveConfiguration config)
     {
-        var s = config.Settings;
-        static string D(TimeSpan t) => t.TotalMilliseconds % 1000 == 0 ? $"{t.TotalSeconds:0}s" : $"{t.TotalMilliseconds:0.###}ms";
-        static string Q(string? v) => "\"" + (v ?? "").Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
-        return string.Join('\n',
-            "clockbound {",
-            $"  shm-path = {Q(s.ShmPath)}",
-            $"  chrony-socket = {Q(s.ChronySocketPath)}",
-            $"  chrony-client-socket-dir = {Q(s.ChronyClientSocketDirectory)}",
-            $"  vmclock-path = {Q(s.VmClockPath)}",
-            $"  sysfs-root = {Q(s.SysfsRoot)}",
-            $"  max-drift-rate = {s.MaxDriftPpb / 1000}",
-            $"  clock-disruption-support = {(s.ClockDisruptionSupportEnabled ? "on" : "off")}",
-            $"  phc-ref-id = {Q(s.PhcReferenceId is { } id ? PhcRefId.Format(id) : "")}",
-            $"  phc-interface = {Q(s.PhcInterface)}",
-            "  clock-error-bound-source = chrony",
-            $"  json-output = {(config.JsonOutput ? "on" : "off")}",
-            $"  verbose = {(config.Verbose ? "on" : "off")}",
-            $"  log-file = {Q(config.LogFile)}",
-            $"  metrics-listen = {Q(config.MetricsListen?.ToString())}",
-            $"  chrony {{ poll-interval = {D(s.ChronyPollInterval)}, timeout = {D(s.ChronyTimeout)}, restart-grace = {D(s.RestartGrace)}, stale-factor = {s.StaleFactor} }}",
-            $"  chrony {{ reset-tries = {s.ResetTries}, reset-retry-interval = {D(s.ResetRetryInterval)}, burst-tries = {s.BurstTries}, burst-retry-interval = {D(s.BurstRetryInterval)} }}",
-            $"  chrony {{ burst-good-samples = {s.BurstGoodSamples}, burst-total-samples = {s.BurstTotalSamples}, reset-cooldown = {D(s.ResetCooldown)} }}",
-            $"  vmclock {{ poll-interval = {D(s.VmClockPollInterval)}, heartbeat-interval = {D(s.VmClockHeartbeatInterval)} }}",
-            $"  phc {{ read-interval = {D(s.PhcReadInterval)} }}",
-            $"  segment {{ void-after = {D(s.VoidAfter)} }}",
-            $"  supervision {{ min-backoff = {D(s.RestartBackoffMin)}, max-backoff = {D(s.RestartBackoffMax)}, random-factor = {s.RestartBackoffRandomFactor} }}",
-            "}");
+        var lines = new List<string> { Section + " {" };
+        string? block = null;
+        foreach (var key in Keys)
+        {
+            int dot = key.Name.IndexOf('.');
+            string? keyBlock = dot < 0 ? null : key.Name[..dot];
+            if (keyBlock != block)
+            {
+                if (block is not null) lines.Add("  }");
+                if (keyBlock is not null) lines.Add($"  {keyBlock} {{");
+                block = keyBlock;
+            }
+            string indent = block is null ? "  " : "    ";
+            lines.Add($"{indent}{key.Name[(dot + 1)..]} = {key.Render(config)}");
+        }
+        if (block is not null) lines.Add("  }");
+        lines.Add("}");
+        return string.Join('\n', lines);
     }
+
+    /// <summary>One key of the <c>clockbound</c> section: its path under the section; how it is read (with the command
+    /// line's override, if any) and validated, and where the value goes; and how --check-config writes it back.</summary>
+    private sealed record Key(
+        string Name,
+        Func<Config, CommandLineOverrides, EffectiveConfiguration, EffectiveConfiguration> Load,
+        Func<EffectiveConfiguration, string> Render);
+
+    /// <summary>A key of the actors' settings: <paramref name="read"/> gets the section, the key and the command line.</summary>
+    private static Key Setting<T>(string name, Func<Config, string, CommandLineOverrides, T> read,
+        Func<ClockBoundSettings, T, ClockBoundSettings> set, Func<ClockBoundSettings, string> render) =>
+        new(name, (section, cli, c) => c with { Settings = set(c.Settings, read(section, name, cli)) }, c => render(c.Settings));
+
+    /// <summary>A key of the actors' settings that only the file sets (no command-line option).</summary>
+    private static Key Setting<T>(string name, Func<Config, string, T> read,
+        Func<ClockBoundSettings, T, ClockBoundSettings> set, Func<ClockBoundSettings, string> render) =>
+        Setting(name, (section, key, _) => read(section, key), set, render);
+
+    /// <summary>A key of the host's own switches.</summary>
+    private static Key HostSwitch<T>(string name, Func<Config, string, CommandLineOverrides, T> read,
+        Func<EffectiveConfiguration, T, EffectiveConfiguration> set, Func<EffectiveConfiguration, string> render) =>
+        new(name, (section, cli, c) => set(c, read(section, name, cli)), render);
+
+    /// <summary>Every key, each once; blocks (<c>chrony.</c>, ...) stay together, as <see cref="Render"/> nests them.</summary>
+    private static readonly Key[] Keys =
+    [
+        Setting("shm-path", PathOption(cli => cli.ShmPath, "--shm-path"), (s, v) => s with { ShmPath = v }, s => Quote(s.ShmPath)),
+        Setting("chrony-socket", PathOption(cli => cli.ChronySocket, "--chrony-socket"), (s, v) => s with { ChronySocketPath = v }, s => Quote(s.ChronySocketPath)),
+        Setting("chrony-client-socket-dir", (section, key, _) => NullIfEmpty(String(section, key)),
+            (s, v) => s with { ChronyClientSocketDirectory = v }, s => Quote(s.ChronyClientSocketDirectory)),
+        Setting("vmclock-path", PathOption(cli => cli.VmClockPath, "--vmclock-path"), (s, v) => s with { VmClockPath = v }, s => Quote(s.VmClockPath)),
+        Setting("sysfs-root", PathOption(cli => cli.SysfsRoot, "--sysfs-root"), (s, v) => s with { SysfsRoot = v }, s => Quote(s.SysfsRoot)),
+        Setting("max-drift-rate", DriftRatePpb, (s, v) => s with { MaxDriftPpb = v }, s => $"{s.MaxDriftPpb / 1000}"),
+        Setting("clock-disruption-support", (section, key, cli) => !cli.DisableClockDisruptionSupport && Bool(section, key),
+            (s, v) => s with { ClockDisruptionSupportEnabled = v }, s => OnOff(s.ClockDisruptionSupportEnabled)),
+        Setting("phc-ref-id", PhcReferenceId, (s, v) => s with { PhcReferenceId = v },
+            s => Quote(s.PhcReferenceId is { } id ? PhcRefId.Format(id) : "")),
+        Setting("phc-interface", PhcInterfaceName, (s, v) => s with { PhcInterface = v }, s => Quote(s.PhcInterface)),
+        // Validated only: chrony is the one source there is.
+        HostSwitch("clock-error-bound-source", ErrorBoundSource, (c, _) => c, _ => "chrony"),
+        HostSwitch("json-output", (section, key, cli) => cli.JsonOutput || Bool(section, key), (c, v) => c with { JsonOutput = v }, c => OnOff(c.JsonOutput)),
+        HostSwitch("verbose", (section, key, cli) => cli.Verbose || Bool(section, key), (c, v) => c with { Verbose = v }, c => OnOff(c.Verbose)),
+        HostSwitch("log-file", (section, key, _) => NullIfEmpty(String(section, key)), (c, v) => c with { LogFile = v }, c => Quote(c.LogFile)),
+        HostSwitch("metrics-listen", MetricsEndPoint, (c, v) => c with { MetricsListen = v }, c => Quote(c.MetricsListen?.ToString())),
+        Setting("chrony.poll-interval", Duration, (s, v) => s with { ChronyPollInterval = v }, s => Text(s.ChronyPollInterval)),
+        Setting("chrony.timeout", Duration, (s, v) => s with { ChronyTimeout = v }, s => Text(s.ChronyTimeout)),
+        Setting("chrony.restart-grace", Duration, (s, v) => s with { RestartGrace = v }, s => Text(s.RestartGrace)),
+        Setting("chrony.stale-factor", PositiveDouble, (s, v) => s with { StaleFactor = v }, s => Text(s.StaleFactor)),
+        Setting("chrony.reset-tries", PositiveInt, (s, v) => s with { ResetTries = v }, s => $"{s.ResetTries}"),
+        Setting("chrony.reset-retry-interval", Duration, (s, v) => s with { ResetRetryInterval = v }, s => Text(s.ResetRetryInterval)),
+        Setting("chrony.burst-tries", PositiveInt, (s, v) => s with { BurstTries = v }, s => $"{s.BurstTries}"),
+        Setting("chrony.burst-retry-interval", Duration, (s, v) => s with { BurstRetryInterval = v }, s => Text(s.BurstRetryInterval)),
+        Setting("chrony.burst-good-samples", PositiveInt, (s, v) => s with { BurstGoodSamples = v }, s => $"{s.BurstGoodSamples}"),
+        Setting("chrony.burst-total-samples", PositiveInt, (s, v) => s with { BurstTotalSamples = v }, s => $"{s.BurstTotalSamples}"),
+        Setting("chrony.reset-cooldown", Duration, (s, v) => s with { ResetCooldown = v }, s => Text(s.ResetCooldown)),
+        Setting("vmclock.poll-interval", Duration, (s, v) => s with { VmClockPollInterval = v }, s => Text(s.VmClockPollInterval)),
+        Setting("vmclock.heartbeat-interval", Duration, (s, v) => s with { VmClockHeartbeatInterval = v }, s => Text(s.VmClockHeartbeatInterval)),
+        Setting("phc.read-interval", Duration, (s, v) => s with { PhcReadInterval = v }, s => Text(s.PhcReadInterval)),
+        Setting("segment.void-after", Duration, (s, v) => s with { VoidAfter = v }, s => Text(s.VoidAfter)),
+        Setting("supervision.min-backoff", Duration, (s, v) => s with { RestartBackoffMin = v }, s => Text(s.RestartBackoffMin)),
+        Setting("supervision.max-backoff", Duration, (s, v) => s with { RestartBackoffMax = v }, s => Text(s.RestartBackoffMax)),
+        Setting("supervision.random-factor", NonNegativeDouble, (s, v) => s with { RestartBackoffRandomFactor = v }, s => Text(s.RestartBackoffRandomFactor)),
+    ];
+
+    private static string Text(TimeSpan t) => t.TotalMilliseconds % 1000 == 0 ? $"{t.TotalSeconds:0}s" : $"{t.TotalMilliseconds:0.###}ms";
+
+    private static string Text(double value) => value.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+
+    private static string Quote(string? value) => "\"" + (value ?? "").Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"";
+
+    private static string OnOff(bool value) => value ? "on" : "off";
+
+    private static uint DriftRatePpb(Config section, string key, CommandLineOverrides cli)
+    {
+        long ppm = cli.MaxDriftRatePpm ?? Int(section, key);
+        string culprit = cli.MaxDriftRatePpm is null ? $"{Section}.{key}" : "--max-drift-rate";
+        // Stored as ppb in a u32; clients reject >= 1e9 ppb, so 999_999 ppm is the largest meaningful value.
+        if (ppm < 0 || ppm >= 1_000_000)
+            throw new ConfigurationException($"{culprit}: must be an integer from 0 to 999999 ppm, got {ppm}");
+        return checked((uint)(ppm * 1000));
+    }
+
+    private static uint? PhcReferenceId(Config section, string key, CommandLineOverrides cli)
+    {
+        if (NullIfEmpty(cli.PhcRefId ?? String(section, key)) is not { } text) return null;
+        try { return PhcRefId.Parse(text); }
+        catch (FormatException e) { throw new ConfigurationException($"--phc-ref-id: {e.Message}"); }
+    }
+
+    private static string? PhcInterfaceName(Config section, string key, CommandLineOverrides cli)
+    {
+        string? name = NullIfEmpty(cli.PhcInterface ?? String(section, key));
+        if (name is not null && (name.Contains('/') || name is "." or ".."))
+            throw new ConfigurationException($"--phc-interface: '{name}' is not a network interface name");
+        return name;
+    }
+
+    private static string ErrorBoundSource(Config section, string key, CommandLineOverrides cli)
+    {
+        var source = cli.ClockErrorBoundSource ?? String(section, key);
+        ValidateSource(source, cli.ClockErrorBoundSource is null ? $"{Section}.{key}" : "--clock-error-bound-source");
+        return source;
+    }
+
+    private static System.Net.IPEndPoint? MetricsEndPoint(Config section, string key, CommandLineOverrides cli) =>
+        ParseListen(cli.MetricsListen ?? String(section, key), cli.MetricsListen is null ? $"{Section}.{key}" : "--metrics-listen");
 
     private static Config LoadDefaults()
     {
@@ -216,16 +262,19 @@ public static class ConfigurationLoader
         throw new ConfigurationException($"{culprit}: '{source}' is not a valid source (chrony or vmclock)");
     }
 
-    private static string Path(string? cli, Config section, string key, string option)
-    {
-        string value = cli ?? String(section, key);
-        string culprit = cli is null ? $"{Section}.{key}" : option;
-        if (string.IsNullOrWhiteSpace(value))
-            throw new ConfigurationException($"{culprit}: must not be empty");
-        if (value.Contains('\0'))
-            throw new ConfigurationException($"{culprit}: contains a NUL character");
-        return value;
-    }
+    /// <summary>A path that the command line's <paramref name="option"/> overrides; neither empty nor holding a NUL.</summary>
+    private static Func<Config, string, CommandLineOverrides, string> PathOption(Func<CommandLineOverrides, string?> fromCli, string option) =>
+        (section, key, cli) =>
+        {
+            string? given = fromCli(cli);
+            string value = given ?? String(section, key);
+            string culprit = given is null ? $"{Section}.{key}" : option;
+            if (string.IsNullOrWhiteSpace(value))
+                throw new ConfigurationException($"{culprit}: must not be empty");
+            if (value.Contains('\0'))
+                throw new ConfigurationException($"{culprit}: contains a NUL character");
+            return value;
+        };
 
     /// <summary>"ADDRESS:PORT" (IPv6 in brackets) or empty for none. A host name is refused: the address bound must be explicit.</summary>
     private static System.Net.IPEndPoint? ParseListen(string value, string culprit)

@@ -1,7 +1,7 @@
 namespace ClockBound.Io.Chrony;
 
 /// <summary>One of the chronyd commands the daemon sends, with the lengths and reply type chronyd uses for it
-/// (shared/spec/chrony-candm.md, "The three commands").</summary>
+/// (docs/chrony-protocol.md, "The three commands").</summary>
 internal sealed record ChronyCommand(string Name, ushort Code, int RequestLength, ushort ReplyType, int ReplyLength)
 {
     /// <summary>Reply type 1: a reply without body.</summary>

@@ -3,7 +3,7 @@ using System.Net;
 
 namespace ClockBound.Io.Chrony;
 
-/// <summary>The decoded body of chronyd's tracking reply (shared/spec/chrony-candm.md). Floats are in seconds or ppm.</summary>
+/// <summary>The decoded body of chronyd's tracking reply (docs/chrony-protocol.md, "The tracking reply"). Floats are in seconds or ppm.</summary>
 public readonly record struct TrackingReply(
     uint ReferenceId,
     IPAddress? ReferenceAddress,
@@ -23,7 +23,7 @@ public readonly record struct TrackingReply(
     /// <summary>Length of the whole reply packet: 28-byte header + 76-byte body.</summary>
     public const int PacketSize = 104;
 
-    // Offsets from the start of the reply packet, as in the spec's table.
+    // Offsets from the start of the reply packet, as in the table of docs/chrony-protocol.md.
     private const int ReferenceIdOffset = 28;
     private const int AddressOffset = 32;
     private const int AddressFamilyOffset = 48;

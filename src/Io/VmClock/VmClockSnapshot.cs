@@ -3,7 +3,7 @@ using System.Buffers.Binary;
 namespace ClockBound.Io.VmClock;
 
 /// <summary>
-/// One copy of the VMClock structure (shared/spec/vmclock.md): 104 little-endian bytes at offset 0 of the device page.
+/// One copy of the VMClock structure (docs/vmclock.md): 104 little-endian bytes at offset 0 of the device page.
 /// The positional fields are the ones the daemon uses; the others are there so that a snapshot round-trips the whole
 /// structure (the test fake writes it with <see cref="WriteTo"/>). The magic is not a field: <see cref="WriteTo"/>
 /// always writes <see cref="Magic"/> and <see cref="VmClockReader"/> rejects anything else.

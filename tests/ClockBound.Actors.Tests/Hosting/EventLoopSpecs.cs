@@ -199,7 +199,7 @@ public sealed class EventLoopSpecs : IDisposable
     [Fact]
     public async Task A_repeated_timer_must_keep_its_rate_and_stop_once_cancelled_by_its_own_run()
     {
-        const int Runs = 5;
+        const int Runs = 10;
         var initialDelay = TimeSpan.FromMilliseconds(10);
         var interval = TimeSpan.FromMilliseconds(20);
         var cancelable = new TestCancelable();
@@ -223,6 +223,12 @@ public sealed class EventLoopSpecs : IDisposable
             var due = initialDelay + interval * run;
             Assert.True(runTimes[run] >= due, $"run {run} at {runTimes[run]}, before it was due at {due}");
         }
+        // Due times follow from the first one, so lateness does not add up: the runs span their intervals plus at most
+        // one run's lateness, generous on a loaded 2-core machine (half an interval per run in all) and short of the
+        // span at half the rate (twice as long).
+        var span = runTimes[^1] - runTimes[0];
+        var longest = interval * (Runs - 1) * 1.5;
+        Assert.True(span <= longest, $"{Runs} runs spanned {span}, more than {longest}");
     }
 
     [Fact]
@@ -308,9 +314,17 @@ public sealed class EventLoopSpecs : IDisposable
         _loop.Dispose();
 
         loopThread.WaitUntilExited(Patience); // nothing can run any more
-        _loop.Dispose();
-        _loop.Schedule(TimeSpan.Zero, Timer(() => { })); // ignored
-        _loop.Execute(Work(() => { })); // queued, never run
+        var ranAfterDispose = new List<string>();
+        var secondDispose = Task.Run(_loop.Dispose);
+        await secondDispose.WaitAsync(Patience); // returns (no second stop to wait for), and does not throw
+        _loop.Schedule(TimeSpan.Zero, Timer(() => { lock (ranAfterDispose) ranAfterDispose.Add("timer"); })); // ignored
+        _loop.Execute(Work(() => { lock (ranAfterDispose) ranAfterDispose.Add("work"); })); // queued, never run
+
+        // Neither ran inline, and no thread was started for them: the loop's thread is the only one that ever runs its
+        // work, and it has exited.
+        Assert.True(secondDispose.IsCompletedSuccessfully);
+        lock (ranAfterDispose) Assert.Empty(ranAfterDispose);
+        Assert.True(loopThread.State is null or 'Z' or 'X', $"the loop's thread is in state {loopThread.State}");
     }
 
     [Fact]

@@ -36,7 +36,7 @@ public sealed class ChronyPollerActorTests : TestKit
     public void Poller_must_report_tracking_with_as_of_read_before_the_request()
     {
         // The reply takes longer than CLOCK_MONOTONIC_COARSE's tick (1-10 ms): an as_of read after the reply would show.
-        using var chronyd = new FakeChronyd(Settings.ChronySocketPath, replyDelay: TimeSpan.FromMilliseconds(30));
+        using var chronyd = ScriptedChronyd.WithStatus(Settings.ChronySocketPath, replyDelay: TimeSpan.FromMilliseconds(30));
         var clockStatus = CreateTestProbe();
 
         Sys.ActorOf(ChronyPollerActor.Props(Settings, clockStatus));
@@ -46,7 +46,7 @@ public sealed class ChronyPollerActorTests : TestKit
         Assert.Equal(0x7F000001u, tracked.Tracking.ReferenceId);
         Assert.Equal(9, tracked.Tracking.Stratum);
         Assert.Equal(LeapStatus.Normal, tracked.Tracking.LeapStatus);
-        var (_, requestArrivedAt, _) = chronyd.Requests.First(r => r.Command == FakeChronyd.Tracking);
+        var requestArrivedAt = chronyd.Requests.First(r => r.Command == ScriptedChronyd.Tracking).ReceivedAt;
         Assert.True(tracked.AsOf <= requestArrivedAt, $"as_of {tracked.AsOf} must be read before the request arrived ({requestArrivedAt})");
         Assert.True(tracked.ReceivedRealtime >= chronyd.ReplySentRealtime.First(), "the realtime stamp must be read when the reply is processed");
         Assert.True(tracked.ReceivedRealtime <= realtimeAfter);
@@ -55,21 +55,34 @@ public sealed class ChronyPollerActorTests : TestKit
     [Fact]
     public void Poller_must_keep_polling_at_its_period()
     {
-        using var chronyd = new FakeChronyd(Settings.ChronySocketPath);
+        const int Polls = 10;
+        // Several ticks of Akka's scheduler (10 ms), so that twice the rate is a rate the scheduler can keep.
+        var settings = Settings with { ChronyPollInterval = TimeSpan.FromMilliseconds(50) };
+        using var chronyd = ScriptedChronyd.WithStatus(settings.ChronySocketPath);
         var clockStatus = CreateTestProbe();
 
-        Sys.ActorOf(ChronyPollerActor.Props(Settings, clockStatus));
+        Sys.ActorOf(ChronyPollerActor.Props(settings, clockStatus));
 
-        var asOfs = Enumerable.Range(0, 5).Select(_ => clockStatus.ExpectMsg<ChronyTracked>(Patience).AsOf).ToList();
+        // Counted from the first reply on, so that the start-up (connecting, compiling) does not dilute the rate.
+        var first = clockStatus.ExpectMsg<ChronyTracked>(Patience).AsOf;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        int requestsBefore = chronyd.CountOf(ScriptedChronyd.Tracking);
+        var asOfs = Enumerable.Range(0, Polls).Select(_ => clockStatus.ExpectMsg<ChronyTracked>(Patience).AsOf).Prepend(first).ToList();
+        var elapsed = clock.Elapsed;
+        int requests = chronyd.CountOf(ScriptedChronyd.Tracking) - requestsBefore;
         Assert.Equal(asOfs.Order(), asOfs);
-        Assert.True(chronyd.CountOf(FakeChronyd.Tracking) >= 5);
+        // At most one poll per period, with room for late timers and a late stopwatch reading (x1.5) and one request in
+        // flight (+1): 10 polls need about 10 periods, and twice the rate (10 polls in about 5 periods) is outside the
+        // limit. A slow machine only makes the elapsed time, and with it the limit, larger.
+        double limit = elapsed / settings.ChronyPollInterval * 1.5 + 1;
+        Assert.True(requests >= Polls && requests <= limit, $"{requests} tracking requests in {elapsed.TotalMilliseconds:F0} ms (at most {limit:F1})");
     }
 
     [Fact]
     public void Poller_must_never_have_two_polls_in_flight_when_chronyd_is_slower_than_the_period()
     {
         // Replies take 5 poll periods: a poller that scheduled polls by the clock would pile them up.
-        using var chronyd = new FakeChronyd(Settings.ChronySocketPath, replyDelay: TimeSpan.FromMilliseconds(100));
+        using var chronyd = ScriptedChronyd.WithStatus(Settings.ChronySocketPath, replyDelay: TimeSpan.FromMilliseconds(100));
         var clockStatus = CreateTestProbe();
 
         Sys.ActorOf(ChronyPollerActor.Props(Settings, clockStatus));
@@ -90,7 +103,7 @@ public sealed class ChronyPollerActorTests : TestKit
         Assert.Contains(Settings.ChronySocketPath, failed.Reason);
         Assert.True(failed.At <= Clocks.MonotonicCoarse());
 
-        using var chronyd = new FakeChronyd(Settings.ChronySocketPath); // "chronyd restarted"
+        using var chronyd = ScriptedChronyd.WithStatus(Settings.ChronySocketPath); // "chronyd restarted"
         clockStatus.FishForMessage(m => m is ChronyTracked, Patience);
     }
 
@@ -99,7 +112,7 @@ public sealed class ChronyPollerActorTests : TestKit
     {
         // The first tracking request goes unanswered, the following ones are answered.
         var settings = Settings with { ChronyTimeout = TimeSpan.FromMilliseconds(300) };
-        using var chronyd = new FakeChronyd(settings.ChronySocketPath, (command, n) => command == FakeChronyd.Tracking && n == 0 ? null : 0);
+        using var chronyd = ScriptedChronyd.WithStatus(settings.ChronySocketPath, (command, n) => command == ScriptedChronyd.Tracking && n == 0 ? null : 0);
         var clockStatus = CreateTestProbe();
 
         Sys.ActorOf(ChronyPollerActor.Props(settings, clockStatus));
@@ -114,8 +127,8 @@ public sealed class ChronyPollerActorTests : TestKit
     public void Reset_must_retry_reset_sources_then_burst_and_report_completion()
     {
         // reset sources fails 3 times, then succeeds; the burst succeeds at once.
-        using var chronyd = new FakeChronyd(Settings.ChronySocketPath,
-            (command, n) => command == FakeChronyd.ResetSources && n < 3 ? StatusFailed : (ushort)0);
+        using var chronyd = ScriptedChronyd.WithStatus(Settings.ChronySocketPath,
+            (command, n) => command == ScriptedChronyd.ResetSources && n < 3 ? StatusFailed : (ushort)0);
         var clockStatus = CreateTestProbe();
         var poller = Sys.ActorOf(ChronyPollerActor.Props(Settings, clockStatus));
         clockStatus.ExpectMsg<ChronyTracked>(Patience);
@@ -123,12 +136,12 @@ public sealed class ChronyPollerActorTests : TestKit
         poller.Tell(new ResetChrony(1));
 
         clockStatus.FishForMessage(m => m is ChronyResetCompleted { Epoch: 1 }, Patience);
-        Assert.Equal(4, chronyd.CountOf(FakeChronyd.ResetSources));
-        var burst = Assert.Single(chronyd.Requests, r => r.Command == FakeChronyd.Burst).Datagram;
+        Assert.Equal(4, chronyd.CountOf(ScriptedChronyd.ResetSources));
+        var burst = Assert.Single(chronyd.Requests, r => r.Command == ScriptedChronyd.Burst).Datagram;
         Assert.Equal(4, BinaryPrimitives.ReadInt32BigEndian(burst.AsSpan(60))); // good samples
         Assert.Equal(8, BinaryPrimitives.ReadInt32BigEndian(burst.AsSpan(64))); // total samples
-        var commands = chronyd.Requests.Select(r => r.Command).Where(c => c != FakeChronyd.Tracking).ToList();
-        Assert.Equal([FakeChronyd.ResetSources, FakeChronyd.ResetSources, FakeChronyd.ResetSources, FakeChronyd.ResetSources, FakeChronyd.Burst], commands);
+        var commands = chronyd.Requests.Select(r => r.Command).Where(c => c != ScriptedChronyd.Tracking).ToList();
+        Assert.Equal([ScriptedChronyd.ResetSources, ScriptedChronyd.ResetSources, ScriptedChronyd.ResetSources, ScriptedChronyd.ResetSources, ScriptedChronyd.Burst], commands);
     }
 
     [Fact]
@@ -137,10 +150,10 @@ public sealed class ChronyPollerActorTests : TestKit
         // Round 1: reset sources fails ResetTries (2) times → cool-down. Round 2: reset OK, burst fails BurstTries (2) times
         // → cool-down. Round 3: reset OK, burst OK.
         var settings = Settings with { ResetTries = 2, BurstTries = 2 };
-        using var chronyd = new FakeChronyd(settings.ChronySocketPath, (command, n) => command switch
+        using var chronyd = ScriptedChronyd.WithStatus(settings.ChronySocketPath, (command, n) => command switch
         {
-            FakeChronyd.ResetSources => n < 2 ? StatusFailed : (ushort)0,
-            FakeChronyd.Burst => n < 2 ? StatusFailed : (ushort)0,
+            ScriptedChronyd.ResetSources => n < 2 ? StatusFailed : (ushort)0,
+            ScriptedChronyd.Burst => n < 2 ? StatusFailed : (ushort)0,
             _ => 0,
         });
         var clockStatus = CreateTestProbe();
@@ -155,8 +168,8 @@ public sealed class ChronyPollerActorTests : TestKit
             if (m is ChronyTracked) trackedDuringReset++;
             return m is ChronyResetCompleted;
         }, Patience);
-        var commands = chronyd.Requests.Select(r => r.Command).Where(c => c != FakeChronyd.Tracking).ToList();
-        ushort r = FakeChronyd.ResetSources, b = FakeChronyd.Burst;
+        var commands = chronyd.Requests.Select(r => r.Command).Where(c => c != ScriptedChronyd.Tracking).ToList();
+        ushort r = ScriptedChronyd.ResetSources, b = ScriptedChronyd.Burst;
         Assert.Equal([r, r, r, b, b, r, b], commands);
         Assert.True(trackedDuringReset > 0, "polling must go on while the reset sequence runs");
         clockStatus.FishForMessage(m => m is ChronyTracked, Patience); // and after it
@@ -165,7 +178,7 @@ public sealed class ChronyPollerActorTests : TestKit
     [Fact]
     public void Reset_must_report_completion_once_when_the_same_reset_is_requested_twice()
     {
-        using var chronyd = new FakeChronyd(Settings.ChronySocketPath);
+        using var chronyd = ScriptedChronyd.WithStatus(Settings.ChronySocketPath);
         var clockStatus = CreateTestProbe();
         var poller = Sys.ActorOf(ChronyPollerActor.Props(Settings, clockStatus));
 
@@ -176,14 +189,14 @@ public sealed class ChronyPollerActorTests : TestKit
         // The sequence takes a few ms here: a second one would complete within this window.
         var later = clockStatus.ReceiveWhile(TimeSpan.FromMilliseconds(300), m => m);
         Assert.Empty(later.OfType<ChronyResetCompleted>());
-        var commands = chronyd.Requests.Select(r => r.Command).Where(c => c != FakeChronyd.Tracking).ToList();
-        Assert.Equal([FakeChronyd.ResetSources, FakeChronyd.Burst], commands);
+        var commands = chronyd.Requests.Select(r => r.Command).Where(c => c != ScriptedChronyd.Tracking).ToList();
+        Assert.Equal([ScriptedChronyd.ResetSources, ScriptedChronyd.Burst], commands);
     }
 
     [Fact]
     public void A_newer_reset_requested_while_one_runs_must_start_again_from_reset_sources_and_complete_only_the_newer()
     {
-        using var chronyd = new FakeChronyd(Settings.ChronySocketPath);
+        using var chronyd = ScriptedChronyd.WithStatus(Settings.ChronySocketPath);
         var clockStatus = CreateTestProbe();
         var poller = Sys.ActorOf(ChronyPollerActor.Props(Settings, clockStatus));
 
@@ -196,9 +209,9 @@ public sealed class ChronyPollerActorTests : TestKit
         Assert.Equal(2, completed.Epoch);
         var later = clockStatus.ReceiveWhile(TimeSpan.FromMilliseconds(300), m => m);
         Assert.Empty(later.OfType<ChronyResetCompleted>());
-        var commands = chronyd.Requests.Select(r => r.Command).Where(c => c != FakeChronyd.Tracking).ToList();
-        Assert.Equal(2, commands.Count(c => c == FakeChronyd.ResetSources));
-        Assert.Equal(FakeChronyd.Burst, commands[^1]);
+        var commands = chronyd.Requests.Select(r => r.Command).Where(c => c != ScriptedChronyd.Tracking).ToList();
+        Assert.Equal(2, commands.Count(c => c == ScriptedChronyd.ResetSources));
+        Assert.Equal(ScriptedChronyd.Burst, commands[^1]);
     }
 
     // daemon-behaviour.md, "Disruption handling": a chronyd with no NTP source (PHC or other reference clocks only)
@@ -206,8 +219,8 @@ public sealed class ChronyPollerActorTests : TestKit
     [Fact]
     public void Reset_must_complete_when_chronyd_refuses_the_burst_for_lack_of_NTP_sources()
     {
-        using var chronyd = new FakeChronyd(Settings.ChronySocketPath,
-            (command, _) => command == FakeChronyd.Burst ? StatusNoSuchSource : (ushort)0);
+        using var chronyd = ScriptedChronyd.WithStatus(Settings.ChronySocketPath,
+            (command, _) => command == ScriptedChronyd.Burst ? StatusNoSuchSource : (ushort)0);
         var clockStatus = CreateTestProbe();
         var poller = Sys.ActorOf(ChronyPollerActor.Props(Settings, clockStatus));
         clockStatus.ExpectMsg<ChronyTracked>(Patience);
@@ -219,8 +232,8 @@ public sealed class ChronyPollerActorTests : TestKit
         });
 
         // One burst: its refusal is the answer, not a failure to retry.
-        var commands = chronyd.Requests.Select(r => r.Command).Where(c => c != FakeChronyd.Tracking).ToList();
-        Assert.Equal([FakeChronyd.ResetSources, FakeChronyd.Burst], commands);
+        var commands = chronyd.Requests.Select(r => r.Command).Where(c => c != ScriptedChronyd.Tracking).ToList();
+        Assert.Equal([ScriptedChronyd.ResetSources, ScriptedChronyd.Burst], commands);
     }
 
     // Only "no such source" in answer to the burst, after a successful reset sources, completes the reset; every other
@@ -235,10 +248,10 @@ public sealed class ChronyPollerActorTests : TestKit
     public void Reset_must_not_complete_when_reset_sources_or_burst_fails_otherwise(ushort resetStatus, ushort burstStatus)
     {
         var settings = Settings with { ResetTries = 2, BurstTries = 2 };
-        using var chronyd = new FakeChronyd(settings.ChronySocketPath, (command, _) => command switch
+        using var chronyd = ScriptedChronyd.WithStatus(settings.ChronySocketPath, (command, _) => command switch
         {
-            FakeChronyd.ResetSources => resetStatus,
-            FakeChronyd.Burst => burstStatus,
+            ScriptedChronyd.ResetSources => resetStatus,
+            ScriptedChronyd.Burst => burstStatus,
             _ => 0,
         });
         var clockStatus = CreateTestProbe();
@@ -251,12 +264,12 @@ public sealed class ChronyPollerActorTests : TestKit
         clockStatus.FishForMessage(m =>
         {
             Assert.IsNotType<ChronyResetCompleted>(m);
-            return chronyd.CountOf(FakeChronyd.ResetSources) > firstRoundResets;
+            return chronyd.CountOf(ScriptedChronyd.ResetSources) > firstRoundResets;
         }, Patience);
         if (resetStatus == 0)
-            Assert.True(chronyd.CountOf(FakeChronyd.Burst) >= settings.BurstTries);
+            Assert.True(chronyd.CountOf(ScriptedChronyd.Burst) >= settings.BurstTries);
         else
-            Assert.Equal(0, chronyd.CountOf(FakeChronyd.Burst));
+            Assert.Equal(0, chronyd.CountOf(ScriptedChronyd.Burst));
     }
 
     // The same against a real chronyd whose only source is a reference clock (ChronyClient's view of it:

@@ -31,7 +31,7 @@ public sealed class ClockBoundActorTests : TestKit
     [Fact]
     public async Task Root_must_start_the_core_actors_under_kebab_case_names()
     {
-        using var chronyd = new FakeChronyd(Settings.ChronySocketPath);
+        using var chronyd = ScriptedChronyd.WithStatus(Settings.ChronySocketPath);
 
         var actors = await StartRoot(Settings);
 
@@ -46,7 +46,7 @@ public sealed class ClockBoundActorTests : TestKit
     [Fact]
     public async Task Root_must_start_the_VMClock_watcher_and_PHC_reader_when_configured()
     {
-        using var chronyd = new FakeChronyd(Settings.ChronySocketPath);
+        using var chronyd = ScriptedChronyd.WithStatus(Settings.ChronySocketPath);
         WriteVmClock(Settings.VmClockPath);
 
         var actors = await StartRoot(Settings with { ClockDisruptionSupportEnabled = true, PhcInterface = "ens5", PhcReferenceId = 0x50484330 });
@@ -58,13 +58,13 @@ public sealed class ClockBoundActorTests : TestKit
     [Fact]
     public void Root_must_route_ResetChrony_to_the_chrony_poller()
     {
-        using var chronyd = new FakeChronyd(Settings.ChronySocketPath);
+        using var chronyd = ScriptedChronyd.WithStatus(Settings.ChronySocketPath);
         var root = Sys.ActorOf(ClockBoundActor.Props(Settings, FirstStart), ClockBoundActor.Name);
 
         root.Tell(new ResetChrony(1));
 
-        AwaitCondition(() => chronyd.CountOf(FakeChronyd.Burst) > 0, Patience);
-        Assert.True(chronyd.CountOf(FakeChronyd.ResetSources) > 0);
+        AwaitCondition(() => chronyd.CountOf(ScriptedChronyd.Burst) > 0, Patience);
+        Assert.True(chronyd.CountOf(ScriptedChronyd.ResetSources) > 0);
     }
 
     private async Task<ClockBoundActorRefs> StartRoot(ClockBoundSettings settings)

@@ -24,7 +24,7 @@ public sealed class ClockBoundActorsExtensionsTests : IDisposable
             ChronyClientSocketDirectory = _dir.Path,
             ClockDisruptionSupportEnabled = false,
         };
-        using var chronyd = new FakeChronyd(settings.ChronySocketPath);
+        using var chronyd = ScriptedChronyd.WithStatus(settings.ChronySocketPath);
         using var host = new HostBuilder()
             .ConfigureServices(services => services.AddAkka("clockbound", builder => builder.WithClockBoundActors(settings, PreviousRun.Unusable("no segment"))))
             .Build();

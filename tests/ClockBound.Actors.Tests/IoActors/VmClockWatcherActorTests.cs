@@ -101,7 +101,7 @@ public sealed class VmClockWatcherActorTests : TestKit
         clockStatus.ExpectMsg(new VmClockObserved(3), Patience);
     }
 
-    /// <summary>Writes the 104-byte VMClock structure (shared/spec/vmclock.md) in place, as the hypervisor would.</summary>
+    /// <summary>Writes the 104-byte VMClock structure (docs/vmclock.md) in place, as the hypervisor would.</summary>
     private void WriteVmClock(uint seqCount, ulong marker)
     {
         var page = new byte[VmClockSnapshot.Size104];

@@ -1,4 +1,3 @@
-using System.Globalization;
 using ClockBound.Actors.Metrics;
 
 namespace ClockBound.Actors.Tests.Metrics;
@@ -28,7 +27,7 @@ public sealed class ClockBoundMetricsSpecs
         {
             for (int i = 0; i < Scrapes; i++)
             {
-                var values = await ScrapeAsync(registry);
+                var values = await MetricsScrape.ValuesAsync(registry);
                 if (!values.TryGetValue("clockbound_segment_writes_total", out var writes) || writes == 0) continue;
                 Assert.Equal((ushort)(2 * writes), values["clockbound_segment_generation"]);
                 Assert.Equal(writes * 10, values["clockbound_bound_nanoseconds"]);
@@ -40,19 +39,5 @@ public sealed class ClockBoundMetricsSpecs
             await stop.CancelAsync();
             await writer;
         }
-    }
-
-    private static async Task<Dictionary<string, double>> ScrapeAsync(Prometheus.CollectorRegistry registry)
-    {
-        using var stream = new MemoryStream();
-        await registry.CollectAndExportAsTextAsync(stream);
-        var values = new Dictionary<string, double>();
-        foreach (var line in System.Text.Encoding.UTF8.GetString(stream.ToArray()).Split('\n'))
-        {
-            if (line.Length == 0 || line[0] == '#') continue;
-            int space = line.LastIndexOf(' ');
-            values[line[..space]] = double.Parse(line[(space + 1)..], CultureInfo.InvariantCulture);
-        }
-        return values;
     }
 }

@@ -146,6 +146,47 @@ public sealed class ChronyScenarios(ITestOutputHelper output) : ClockStatusActor
     }
 
     [Fact]
+    public void A_configured_stale_factor_must_decide_how_old_a_reference_time_may_be()
+    {
+        // Factor 2 with the replies' 2 s update interval: stale after 4 s (the default 8 would allow 16 s).
+        var actor = StartSynchronized(new ClockBoundSettings { StaleFactor = 2 });
+
+        Clock.Advance(TimeSpan.FromMilliseconds(100));
+        actor.Tell(Tracked(Tracking.Reply(referenceTime: Tracking.Realtime.AddSeconds(-3))));
+        ExpectPublished(ClockStatus.Synchronized);
+
+        Clock.Advance(TimeSpan.FromMilliseconds(100));
+        actor.Tell(Tracked(Tracking.Reply(referenceTime: Tracking.Realtime.AddSeconds(-5))));
+        ExpectPublished(ClockStatus.FreeRunning);
+    }
+
+    [Fact]
+    public void A_configured_void_after_must_set_void_after_in_the_published_record()
+    {
+        var actor = StartClockStatus(new ClockBoundSettings { VoidAfter = TimeSpan.FromSeconds(30) });
+        var asOf = Clock.Now();
+
+        actor.Tell(new VmClockObserved(PreviousMarker));
+        actor.Tell(Tracked());
+
+        Assert.Equal(asOf.AddSeconds(30), ExpectPublished(ClockStatus.Synchronized).VoidAfter);
+    }
+
+    [Fact]
+    public void A_configured_restart_grace_must_decide_how_long_poll_failures_stay_FreeRunning()
+    {
+        var asOf = Clock.Now();
+        var actor = StartSynchronized(new ClockBoundSettings { RestartGrace = TimeSpan.FromSeconds(2) });
+
+        actor.Tell(new ChronyPollFailed(asOf.AddSeconds(2), ChronyErrorKind.Timeout, "no reply"));
+        ExpectPublished(ClockStatus.FreeRunning);
+
+        // The default grace (5 s) would still say FreeRunning here.
+        actor.Tell(new ChronyPollFailed(asOf.AddNanoseconds(2_000_000_001), ChronyErrorKind.Timeout, "no reply"));
+        ExpectPublished(ClockStatus.Unknown);
+    }
+
+    [Fact]
     public void A_reference_time_in_the_future_must_count_as_a_failed_poll()
     {
         var asOf = Clock.Now();

@@ -2,7 +2,7 @@ using System.Buffers.Binary;
 
 namespace ClockBound.Io.Tests.Chrony;
 
-/// <summary>Packets captured from a real chronyd 4.3 (shared/spec/chrony-candm.md, "Captured exchanges").</summary>
+/// <summary>Packets captured from a real chronyd 4.3 (the layouts are in docs/chrony-protocol.md).</summary>
 internal static class ChronyPackets
 {
     public const uint TrackingSequence = 0x7b9e2ae6;

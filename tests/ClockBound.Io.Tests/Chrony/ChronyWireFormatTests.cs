@@ -63,7 +63,7 @@ public class ChronyWireFormatTests
         Assert.Equal(9, t.Stratum);
         Assert.Equal(LeapStatus.Normal, t.LeapStatus);
         Assert.Equal(new Timespec(1795692742, 8406773), t.ReferenceTime);
-        // The spec documents these to 4 or 5 significant digits: allow half a unit of the last documented digit.
+        // The expected values are written to 4 or 5 significant digits: allow half a unit of the last documented digit.
         AssertClose(-6.775e-6, t.CurrentCorrection, 0.0005e-6);
         AssertClose(-7.826e-6, t.LastOffset, 0.0005e-6);
         AssertClose(3.833e-6, t.RmsOffset, 0.0005e-6);

@@ -81,16 +81,30 @@ public sealed class ChronydTrackingTests(SynchronisedChronyd fixture, ITestOutpu
     }
 
     [Fact]
-    public async Task Reset_sources_and_burst_must_succeed_on_the_synchronised_client()
+    public async Task Reset_sources_and_burst_must_resynchronise_the_client_from_samples_taken_after_the_reset()
     {
         await Sandbox.WaitSynchronisedAsync(SynchronisedChronyd.SyncTimeout);
         using var client = ChronyClient.Connect(Sandbox.ClientSocketPath, timeout: Timeout);
 
+        var resetAt = Clocks.Realtime();
         await client.ResetSourcesAsync();
+        var afterReset = await client.GetTrackingAsync();
         await client.BurstAsync(4, 8);
 
-        // After the reset the client must synchronise again from the burst's samples.
-        await Sandbox.WaitSynchronisedAsync(SynchronisedChronyd.SyncTimeout);
+        // The reset forgets every sample: unsynchronised until new ones arrive.
+        Assert.Equal(LeapStatus.Unsynchronised, afterReset.LeapStatus);
+        // Then the client synchronises again from samples taken after the reset: a tracking reply requested after the
+        // burst says so, with a reference time after the reset.
+        var stopwatch = Stopwatch.StartNew();
+        var resynchronised = await client.GetTrackingAsync();
+        while (!(resynchronised.LeapStatus == LeapStatus.Normal && resynchronised.ReferenceTime > resetAt)
+               && stopwatch.Elapsed < SynchronisedChronyd.SyncTimeout)
+        {
+            await Task.Delay(50); // chronyd's own pace: polling its state, not waiting for a message
+            resynchronised = await client.GetTrackingAsync();
+        }
+        Assert.Equal(LeapStatus.Normal, resynchronised.LeapStatus);
+        Assert.True(resynchronised.ReferenceTime > resetAt, $"reference time {resynchronised.ReferenceTime} is not after the reset at {resetAt}");
     }
 
     [Fact]

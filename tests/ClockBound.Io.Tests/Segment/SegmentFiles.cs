@@ -11,7 +11,7 @@ internal static class SegmentFiles
 
     public static byte[] Hex(string hex) => Convert.FromHexString(string.Concat(hex.Where(char.IsAsciiHexDigit)));
 
-    /// <summary>A 16-byte header; every field little-endian, offsets per the spec table.</summary>
+    /// <summary>A 16-byte header; every field little-endian, offsets per the table in docs/segment-format.md.</summary>
     public static byte[] Header(ushort version, ushort generation, uint size = 80, string magicHex = MagicHex)
     {
         var header = new byte[16];
@@ -26,7 +26,7 @@ internal static class SegmentFiles
     public static byte[] SegmentBytes(ushort version, ushort generation, byte[]? record = null, uint size = 80) =>
         [.. Header(version, generation, size), .. record ?? new byte[64]];
 
-    /// <summary>A record whose every field is non-zero, assembled by hand from the spec table.</summary>
+    /// <summary>A record whose every field is non-zero, assembled by hand from the table in docs/segment-format.md.</summary>
     public const string SampleRecordHex =
         "4433221100000000" + // 16 as_of.tv_sec      0x11223344
         "0065CD1D00000000" + // 24 as_of.tv_nsec     500_000_000

@@ -4,7 +4,7 @@ namespace ClockBound.Io.Tests.VmClock;
 
 public class VmClockSnapshotTests
 {
-    // Every field with a distinct value, assembled by hand from the table in shared/spec/vmclock.md.
+    // Every field with a distinct value, assembled by hand from the table in docs/vmclock.md.
     private const string HandAssembled =
         "56434C4B" + // 0   magic "VCLK"
         "68000000" + // 4   size 104
