@@ -17,7 +17,7 @@ namespace ClockBound.Actors;
 /// a timer of this actor, then every <see cref="LaterReplyLooks"/> until it is there or the timeout has passed. A poll
 /// thus costs two short wake-ups of the event loop and nothing else: no socket-engine thread waking for the reply and
 /// then waking the loop, no task continuations (about a third less CPU per poll than awaiting the reply,
-/// BENCHMARKS.md, "Idle CPU, round 3"). as_of is read before the request, so a reply read later only makes the bound
+/// docs/performance-notes.md, "Idle CPU, round 3"). as_of is read before the request, so a reply read later only makes the bound
 /// more pessimistic. At most one poll is in flight: a tick that finds one still waiting for chronyd is skipped, so
 /// polls never pile up. The reset sequence's requests are rare: each is started as a task with the client's own
 /// timeout, whose outcome is piped back as a private message.

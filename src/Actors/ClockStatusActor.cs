@@ -36,7 +36,7 @@ public sealed class ClockStatusActor : ReceiveActor, IWithTimers, IWithStash
 {
     /// <summary>Timer key of the watchdog for a silent chrony poller ("missing data is an input, not silence"): restarted by
     /// every chrony input, so it fires only when none came for <see cref="ChronySilenceLimit"/> (a periodic check would
-    /// wake the daemon 10 times a second for nothing; idle CPU, BENCHMARKS.md).</summary>
+    /// wake the daemon 10 times a second for nothing; idle CPU, docs/performance-notes.md).</summary>
     public const string ChronySilenceTimerKey = "chrony-silence-check";
 
     /// <summary>Timer key of the deadline after which the state is published even without inputs.</summary>

@@ -4,7 +4,7 @@ namespace ClockBound.Io.Segment;
 
 /// <summary>
 /// The 64-byte "clock error bound" record of segment layout v2 (offsets 16..79 of the segment).
-/// See shared/spec/shm-v2.md. Timestamps are CLOCK_MONOTONIC_COARSE, not wall-clock time.
+/// See docs/segment-format.md. Timestamps are CLOCK_MONOTONIC_COARSE, not wall-clock time.
 /// Offsets below are relative to the record (segment offset − 16).
 /// </summary>
 public readonly record struct ClockErrorBound(

@@ -4,7 +4,7 @@ namespace ClockBound.Io.Segment;
 
 /// <summary>
 /// The 16-byte header of segment layout v2 (offsets 0..15): magic, segment size, layout version, generation.
-/// See shared/spec/shm-v2.md. Integers are native-endian; every supported CPU (x86_64, arm64) is little-endian.
+/// See docs/segment-format.md. Integers are native-endian; every supported CPU (x86_64, arm64) is little-endian.
 /// </summary>
 public readonly record struct SegmentHeader(ulong Magic, uint SegmentSize, ushort Version, ushort Generation)
 {
