@@ -29,6 +29,9 @@ internal sealed partial class ServiceWorld : IAsyncDisposable
         [Unit]
         Description=test NTP server for ClockBound.NET (chronyd -x: never touches the clock)
         DefaultDependencies=no
+        # Without default dependencies nothing else orders it after journald: its log would be lost.
+        Wants=systemd-journald.socket
+        After=systemd-journald.socket
 
         [Service]
         ExecStartPre=/usr/bin/install -d -o _chrony -g _chrony -m 0750 /run/cbtest-chrony-server
@@ -40,7 +43,8 @@ internal sealed partial class ServiceWorld : IAsyncDisposable
         [Unit]
         Description=test chronyd for ClockBound.NET (chronyd -x: never touches the clock)
         DefaultDependencies=no
-        After=cbtest-chrony-server.service
+        Wants=systemd-journald.socket
+        After=systemd-journald.socket cbtest-chrony-server.service
 
         [Service]
         ExecStartPre=/usr/bin/install -d -o _chrony -g _chrony -m 0750 /run/chrony /run/cbtest-chrony-client
