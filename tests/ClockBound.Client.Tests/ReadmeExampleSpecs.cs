@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.RegularExpressions;
 using ClockBound.TestSupport;
 
@@ -60,28 +59,12 @@ public sealed partial class ReadmeExampleSpecs : IDisposable
 
     private async Task<(int Exit, string Output)> DotnetAsync(params string[] args)
     {
-        var startInfo = new ProcessStartInfo("dotnet", args)
+        var result = await CommandRun.RunAsync("dotnet", args, BuildTimeout, _dir.Path, new Dictionary<string, string>
         {
-            WorkingDirectory = _dir.Path,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        startInfo.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        startInfo.Environment["DOTNET_NOLOGO"] = "1";
-        startInfo.Environment["MSBUILDDISABLENODEREUSE"] = "1"; // leave no build server behind
-        using var process = Process.Start(startInfo)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(BuildTimeout);
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"dotnet {string.Join(' ', args)} did not finish within {BuildTimeout}");
-        }
-        return (process.ExitCode, await stdout + await stderr);
+            ["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1",
+            ["DOTNET_NOLOGO"] = "1",
+            ["MSBUILDDISABLENODEREUSE"] = "1", // leave no build server behind
+        });
+        return (result.ExitCode, result.Stdout + result.Stderr);
     }
 }

@@ -135,35 +135,9 @@ public sealed class SystemdSandbox : IAsyncDisposable
     /// <summary>Runs <paramref name="command"/> inside the sandbox's mount and PID namespaces.</summary>
     public Task<CommandResult> RunAsync(params string[] command) => RunAsync(command, CommandTimeout);
 
-    public async Task<CommandResult> RunAsync(IReadOnlyList<string> command, TimeSpan timeout)
-    {
-        var psi = new ProcessStartInfo("nsenter")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        foreach (var a in (string[])["-t", Pid.ToString(System.Globalization.CultureInfo.InvariantCulture), "-m", "-p", "-u", "-i", "--"])
-            psi.ArgumentList.Add(a);
-        foreach (var a in command) psi.ArgumentList.Add(a);
-        string text = string.Join(' ', command);
-        using var process = Process.Start(psi) ?? throw new InvalidOperationException($"nsenter {text} did not start");
-        process.StandardInput.Close();
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var deadline = new CancellationTokenSource(timeout);
-        try
-        {
-            await process.WaitForExitAsync(deadline.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"in the systemd sandbox: {text} did not finish within {timeout}");
-        }
-        return new CommandResult(text, process.ExitCode, await stdout, await stderr);
-    }
+    public Task<CommandResult> RunAsync(IReadOnlyList<string> command, TimeSpan timeout) =>
+        CommandRun.RunAsync("nsenter",
+            ["-t", Pid.ToString(System.Globalization.CultureInfo.InvariantCulture), "-m", "-p", "-u", "-i", "--", .. command], timeout);
 
     /// <summary><c>systemctl</c> inside; throws with its output unless it exits 0.</summary>
     public async Task<string> SystemctlAsync(params string[] arguments) =>
@@ -321,12 +295,4 @@ public sealed class SystemdSandbox : IAsyncDisposable
         s.AppendLine("exec env container=other /lib/systemd/systemd --system --unit=sandbox.target");
         return s.ToString();
     }
-}
-
-/// <summary>The outcome of one command run to completion.</summary>
-public sealed record CommandResult(string Command, int ExitCode, string Stdout, string Stderr)
-{
-    /// <summary>Throws with the command and its output unless it exited with 0.</summary>
-    public CommandResult EnsureSuccess() =>
-        ExitCode == 0 ? this : throw new InvalidOperationException($"{Command} exited with {ExitCode}: {Stderr}{Stdout}");
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using ClockBound.Io.Segment;
@@ -102,7 +101,7 @@ internal sealed partial class ServiceWorld : IAsyncDisposable
             (await systemd.RunAsync("sh", "-c", "touch /dev/vmclock0 && mount --bind /run/sandbox/vmclock0 /dev/vmclock0")).EnsureSuccess();
 
             // Hard links: the published tree and the sandbox's directory share the machine's /tmp.
-            (await ToolRunLocal("cp", "-al", publishedDirectory, Path.Combine(systemd.DirectoryPath, "publish"))).EnsureSuccess();
+            (await CommandRun.RunAsync("cp", ["-al", publishedDirectory, Path.Combine(systemd.DirectoryPath, "publish")], Patience)).EnsureSuccess();
             return new ServiceWorld(systemd, vmClock);
         }
         catch
@@ -163,17 +162,6 @@ internal sealed partial class ServiceWorld : IAsyncDisposable
     private static bool IsSynchronised(CommandResult tracking) =>
         tracking.ExitCode == 0 && tracking.Stdout.Contains("Reference ID    : 7F000001", StringComparison.Ordinal)
                                && tracking.Stdout.Contains("Leap status     : Normal", StringComparison.Ordinal);
-
-    private static async Task<CommandResult> ToolRunLocal(string program, params string[] arguments)
-    {
-        var psi = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in arguments) psi.ArgumentList.Add(a);
-        using var process = Process.Start(psi)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return new CommandResult($"{program} {string.Join(' ', arguments)}", process.ExitCode, await stdout, await stderr);
-    }
 
     public async ValueTask DisposeAsync()
     {
