@@ -119,12 +119,15 @@ public sealed class DaemonEndToEndSpecs(SynchronisedChronyd chrony, ITestOutputH
                 Generous, "Synchronized with the new marker, as a client sees it");
             var states = recorder.States;
             output.WriteLine(recorder.Describe());
+            // Disrupted lasts as long as chronyd's reset, a few milliseconds: a recorder descheduled on a busy machine can
+            // miss it, never the Unknown that follows (it lasts until the marker is known to be stable). The daemon logs
+            // each status it publishes, in order.
             var firstWithNewMarker = states.First(s => s.DisruptionMarker == bumped);
-            Assert.Equal(ClockStatus.Disrupted, firstWithNewMarker.Status);
+            Assert.Contains(firstWithNewMarker.Status, new[] { ClockStatus.Disrupted, ClockStatus.Unknown });
             Assert.Equal(ClockStatus.Synchronized, states[^1].Status);
+            await StopCleanly(daemon);
+            Assert.Contains($"Synchronized -> Disrupted (VMClock disruption marker changed from 5 to {bumped}", daemon.OutputText);
         }
-        await StopCleanly(daemon);
-        Assert.Contains("Synchronized -> Disrupted", daemon.OutputText);
         Assert.Contains("chronyd reset and burst completed", daemon.OutputText);
     }
 
