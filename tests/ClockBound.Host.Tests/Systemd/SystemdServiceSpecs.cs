@@ -39,6 +39,10 @@ public sealed class SystemdServiceSpecs(PublishedInstall published, ITestOutputH
         var journal = await world.Systemd.JournalAsync(ServiceWorld.Unit);
         output.WriteLine(journal);
         Assert.Contains("/run/chrony/chronyd.sock", journal);
+        // The clock is never touched: both chronyds run, and only with -x.
+        var chronyds = (await world.Systemd.ProcessesAsync()).Where(p => p.Contains("/usr/sbin/chronyd", StringComparison.Ordinal)).ToList();
+        Assert.Equal(2, chronyds.Count);
+        Assert.All(chronyds, p => Assert.Contains(" -x ", p));
     }
 
     /// <summary>The test's timings: a watchdog that fires within seconds, a prompt abort and restart.</summary>
