@@ -18,6 +18,7 @@ try
     using var clock = ClockBoundClient.Open(shmPath, vmClockPath);
 
     ClockBoundTime now = clock.Now();
+    var sinceNow = Stopwatch.StartNew();
     Console.WriteLine($"now: {now.Earliest:O} .. {now.Latest:O} (±{now.BoundNanoseconds} ns, {now.Status})");
     if (!now.IsUsable)
     {
@@ -25,13 +26,14 @@ try
         return 2;
     }
 
+    // The commit's timestamp: the latest possible true time now. Every host will have it in its past once the
+    // earliest possible true time here is after it, which takes about twice the bound.
     long commitTs = now.LatestNanoseconds;
-    var waited = Stopwatch.StartNew();
     using var deadline = new CancellationTokenSource(timeout);
     await clock.WaitUntilAfterAsync(commitTs, deadline.Token);
-    waited.Stop();
+    long waitedMs = sinceNow.ElapsedMilliseconds; // since commitTs was taken
 
-    Console.WriteLine($"commit-wait done: commitTs={commitTs} past={clock.IsBefore(commitTs)} waited {waited.ElapsedMilliseconds} ms");
+    Console.WriteLine($"commit-wait done: commitTs={commitTs} past={clock.IsBefore(commitTs)} waited {waitedMs} ms");
     return 0;
 }
 catch (ClockBoundException e)
