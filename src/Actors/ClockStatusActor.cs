@@ -63,6 +63,10 @@ public sealed class ClockStatusActor : ReceiveActor, IWithTimers, IWithStash
     private ulong? _marker;
     /// <summary>SIGUSR1 received and not yet cancelled by SIGUSR2.</summary>
     private bool _forced;
+    /// <summary>A reading of the marker acted on has arrived since it was acted on (or since the device was last
+    /// unreadable): the device is readable and its marker has not moved. When chronyd's reset completes with the marker
+    /// confirmed, the disruption state is Reliable at once; otherwise it stays Unknown until the next reading.</summary>
+    private bool _markerConfirmed;
     /// <summary>ResetChrony sent, its ChronyResetCompleted not yet received: the disruption state stays Disrupted.</summary>
     private bool _resetOutstanding;
     /// <summary>The number of the latest disruption, sent with its <see cref="ResetChrony"/>; only the completion that
@@ -161,6 +165,7 @@ public sealed class ClockStatusActor : ReceiveActor, IWithTimers, IWithStash
         _marker = h.Marker;
         _resetEpoch = h.ResetEpoch;
         _lastGood = h.LastGood;
+        _markerConfirmed = false;
         _previous = PreviousRun.Unusable("the clock-status actor restarted");
         _log.Warning("clock-status actor restarted after {0}; forced disruption {1}, marker {2}, last reset {3}",
             h.Cause, _forced ? "on" : "off", _marker?.ToString() ?? "none", _resetEpoch);
@@ -300,6 +305,7 @@ public sealed class ClockStatusActor : ReceiveActor, IWithTimers, IWithStash
             var decision = StartRule.Decide(_previous, marker);
             if (!decision.Adopt)
             {
+                _markerConfirmed = false;
                 EnterDisruption($"VMClock disruption marker {marker} at start: {decision.Reason}", marker);
                 return;
             }
@@ -308,10 +314,12 @@ public sealed class ClockStatusActor : ReceiveActor, IWithTimers, IWithStash
         }
         else if (marker != actedOn)
         {
+            _markerConfirmed = false;
             EnterDisruption($"VMClock disruption marker changed from {actedOn} to {marker}", marker);
             return;
         }
 
+        _markerConfirmed = true;
         if (!_resetOutstanding)
             _disruption = DisruptionState.Reliable;
         Step("VMClock marker stable", publish: false);
@@ -325,6 +333,7 @@ public sealed class ClockStatusActor : ReceiveActor, IWithTimers, IWithStash
             return;
         }
         _sawVmClockInput = true;
+        _markerConfirmed = false;
         // While chronyd is being reset the clock is known to be disrupted; that stays the more useful answer.
         if (_resetOutstanding)
             return;
@@ -346,9 +355,10 @@ public sealed class ClockStatusActor : ReceiveActor, IWithTimers, IWithStash
         _resetOutstanding = false;
         Timers.Cancel(ResetResendTimerKey);
         _resetCompletedAt = _monotonicClock();
-        // Recovered, but nothing is known yet: Unknown until the next stable VMClock reading and, since chronyd has
-        // dropped its sources, until a tracking reply requested after the reset.
-        _disruption = DisruptionState.Unknown;
+        // Recovered. The marker is Reliable if a reading has confirmed it since the disruption (the watcher reads it again
+        // a few polls after every change, well before a reset usually completes), else Unknown until the next reading;
+        // chrony is Unknown until a tracking reply requested after the reset, since chronyd has dropped its sources.
+        _disruption = _markerConfirmed ? DisruptionState.Reliable : DisruptionState.Unknown;
         _chrony = ChronyClockStatus.Unknown;
         _log.Info("chronyd reset and burst completed");
         Step("chronyd reset completed", publish: false);

@@ -9,7 +9,8 @@ namespace ClockBound.Actors;
 
 /// <summary>
 /// Watches the VMClock device's disruption marker and reports it to the clock-status actor: <see cref="VmClockObserved"/> on
-/// every change and at least every <see cref="ClockBoundSettings.VmClockHeartbeatInterval"/>; <see cref="VmClockUnavailable"/>
+/// every change, once more when it has settled (<see cref="StableReads"/>), and at least every
+/// <see cref="ClockBoundSettings.VmClockHeartbeatInterval"/>; <see cref="VmClockUnavailable"/>
 /// when the device cannot be read, or was removed or replaced while open (checked before each heartbeat: the mapping
 /// outlives a removal), after which the actor fails so that its back-off supervisor opens the device again.
 /// </summary>
@@ -23,6 +24,11 @@ namespace ClockBound.Actors;
 /// </remarks>
 public sealed class VmClockWatcherActor : ReceiveActor
 {
+    /// <summary>After a change (and at start) the marker is reported once more when this many consecutive reads have
+    /// found it unchanged: 3 polls (45 ms by default) show the device has settled, and the clock-status actor can call the
+    /// marker stable as soon as chronyd's reset completes instead of waiting up to a heartbeat (1 s) for the next report.</summary>
+    private const int StableReads = 3;
+
     private readonly ClockBoundSettings _settings;
     private readonly IActorRef _clockStatus;
     private readonly Func<VmClockReader> _open;
@@ -88,6 +94,7 @@ public sealed class VmClockWatcherActor : ReceiveActor
         {
             ulong? lastSent = null;
             long lastSentAt = 0;
+            int unchangedReads = 0;
             do
             {
                 // Before a heartbeat, check that the device is still there: the mapping outlives a removal, so reads
@@ -96,7 +103,8 @@ public sealed class VmClockWatcherActor : ReceiveActor
                 if (heartbeatDue) reader.EnsureStillAtPath();
                 // The marker alone (as a client reads it): the constant header was validated when the device was opened.
                 var marker = reader.ReadDisruptionMarker();
-                if (marker != lastSent || heartbeatDue)
+                unchangedReads = marker == lastSent ? Math.Min(unchangedReads + 1, StableReads + 1) : 0;
+                if (marker != lastSent || heartbeatDue || unchangedReads == StableReads)
                 {
                     self.Tell(new MarkerRead(marker));
                     lastSent = marker;

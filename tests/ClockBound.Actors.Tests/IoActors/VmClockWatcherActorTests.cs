@@ -47,9 +47,28 @@ public sealed class VmClockWatcherActorTests : TestKit
         for (var i = 0; i < 3; i++) clockStatus.ExpectMsg(new VmClockObserved(42), Patience);
         var received = 3 + clockStatus.ReceiveWhile(TimeSpan.FromMilliseconds(200), m => m).Count;
 
-        // ...but at most once per heartbeat interval (plus the first report), not once per 5 ms poll.
+        // ...but at most once per heartbeat interval (plus the first report and the one that says it settled), not once
+        // per 5 ms poll.
         var elapsed = Stopwatch.GetElapsedTime(started);
-        Assert.InRange(received, 3, (int)(elapsed / Settings.VmClockHeartbeatInterval) + 1);
+        Assert.InRange(received, 3, (int)(elapsed / Settings.VmClockHeartbeatInterval) + 2);
+    }
+
+    [Fact]
+    public void Watcher_must_report_a_changed_marker_again_once_it_has_settled_long_before_the_heartbeat()
+    {
+        WriteVmClock(seqCount: 2, marker: 42);
+        var clockStatus = CreateTestProbe();
+        // A heartbeat far beyond the test: every report seen here is a change or a settling.
+        var settings = Settings with { VmClockHeartbeatInterval = TimeSpan.FromMinutes(10) };
+        Sys.ActorOf(VmClockWatcherActor.Props(settings, clockStatus));
+        clockStatus.ExpectMsg(new VmClockObserved(42), Patience);
+        clockStatus.ExpectMsg(new VmClockObserved(42), Patience); // settled: three unchanged reads
+
+        WriteVmClock(seqCount: 4, marker: 43);
+        clockStatus.ExpectMsg(new VmClockObserved(43), Patience);
+        clockStatus.ExpectMsg(new VmClockObserved(43), Patience);
+        // Once, not at every poll after it.
+        clockStatus.ExpectNoMsg(TimeSpan.FromMilliseconds(200));
     }
 
     [Fact]

@@ -74,9 +74,7 @@ public sealed class RestartScenarios(ITestOutputHelper output) : ClockStatusActo
         actor.Tell(new ChronyResetCompleted(afterSigusr2.Epoch));
         ExpectPublished(ClockStatus.Unknown);
         Clock.Advance(TimeSpan.FromMilliseconds(100));
-        actor.Tell(Tracked());
-        ExpectPublished(ClockStatus.Unknown);
-        actor.Tell(new VmClockObserved(7));
+        actor.Tell(Tracked()); // marker 7 was read after the restart's disruption and has not moved
         ExpectPublished(ClockStatus.Synchronized);
     }
 
