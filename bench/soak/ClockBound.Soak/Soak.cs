@@ -197,9 +197,18 @@ internal sealed class Soak : IAsyncDisposable
         _restarting = false;
         if (corrupt)
         {
-            await Daemon.WaitUntilAsync(() => RawSegment.TryRead(ShmPath) is { Version: 2, Generation: > 0 }, ProcessTimeout,
-                "the repaired segment published");
-            if (Inode(ShmPath) == inode) _invariants.Violation("a corrupted segment was not replaced by a fresh file");
+            // Only a fresh file may be followed: the corrupted one (header otherwise intact) is still at the path until
+            // the daemon renames the new one over it.
+            try
+            {
+                await Daemon.WaitUntilAsync(() => Inode(ShmPath) != inode && Published(ShmPath), ProcessTimeout,
+                    "the corrupted segment replaced by a fresh file and published");
+            }
+            catch (TimeoutException e)
+            {
+                _invariants.Violation(e.Message);
+                throw;
+            }
             lock (_invariants.Gate) _invariants.Follow(ShmPath);
             await StartReadersAsync();
         }
@@ -221,9 +230,12 @@ internal sealed class Soak : IAsyncDisposable
         lock (_daemons) _daemons.Add(daemon);
         _daemon = daemon;
         _runStartedAt = _clock.Elapsed;
-        await daemon.WaitUntilAsync(() => File.Exists(ShmPath) && RawSegment.TryRead(ShmPath) is { Version: 2, Generation: > 0 },
-            ProcessTimeout, "a published segment");
+        await daemon.WaitUntilAsync(() => Published(ShmPath), ProcessTimeout, "a published segment");
     }
+
+    /// <summary>A usable segment at <paramref name="path"/>: right magic, layout version 2, written at least once.</summary>
+    private static bool Published(string path) =>
+        RawSegment.TryRead(path) is { Version: 2, Generation: > 0 } s && s.Magic.AsSpan().SequenceEqual(RawSegment.ExpectedMagic);
 
     /// <summary>Waits for a Synchronized record with the VMClock's current marker at or after timeline entry
     /// <paramref name="from"/>; a time-out is a violation (the soak goes on).</summary>
@@ -324,6 +336,7 @@ internal sealed class Soak : IAsyncDisposable
     /// <summary>The inode number of <paramref name="path"/>: a repaired segment is a new file.</summary>
     private static long Inode(string path)
     {
+        if (!File.Exists(path)) return 0;
         using var stat = Process.Start(new ProcessStartInfo("stat", ["-c", "%i", path]) { RedirectStandardOutput = true })!;
         string output = stat.StandardOutput.ReadToEnd().Trim();
         stat.WaitForExit();
