@@ -266,7 +266,7 @@ public sealed class InstallSpecs(PublishedInstall installed) : IClassFixture<Pub
             .Order(StringComparer.Ordinal)
             .ToList();
 
-    private static bool HasReadyToRunCode(string assembly)
+    internal static bool HasReadyToRunCode(string assembly)
     {
         using var pe = new PEReader(File.OpenRead(assembly));
         return pe.PEHeaders.CorHeader is { ManagedNativeHeaderDirectory.Size: > 0 };
