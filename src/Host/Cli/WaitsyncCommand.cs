@@ -89,7 +89,7 @@ internal static class WaitsyncCommand
         }
         catch (ClockBoundException e)
         {
-            await error.WriteLineAsync($"clockbound waitsync: {e.Kind}: {e.Message}");
+            await error.WriteLineAsync(ToolErrors.Line("waitsync", parse, e));
             return ExitCodes.InvalidInput;
         }
         string state = NotYetWritten(shmPath) is { } why

@@ -35,7 +35,9 @@ internal static class DaemonRunner
         }
         catch (StartupException e)
         {
-            await Console.Error.WriteLineAsync($"clockbound: {e.Message}");
+            // No file to log to: the console alone reports it, as every other fatal start-up error (stdout).
+            using var console = LoggingSetup.Create(config.JsonOutput, config.Verbose);
+            console.ForContext("SourceContext", "clockbound").Fatal("{Reason}", e.Message);
             return ExitCodes.StartupFailure;
         }
         using var fileSink = logFile;
