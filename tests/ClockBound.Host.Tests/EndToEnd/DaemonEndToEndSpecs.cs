@@ -164,6 +164,22 @@ public sealed class DaemonEndToEndSpecs(SynchronisedChronyd chrony, ITestOutputH
             Generous, "5 more segment writes");
         Assert.Equal(RawSegment.Synchronized, RawSegment.TryRead(Shm)!.ClockStatus);
         await StopCleanly(daemon);
+        // Only the warning: nothing claims that a disruption is being forced.
+        Assert.Contains(" WRN ", Assert.Single(daemon.Output, l => l.Contains("SIGUSR1", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task Start_log_must_name_the_version_that_version_prints()
+    {
+        await using var versionRun = DaemonProcess.Start("--version");
+        Assert.Equal(0, await versionRun.WaitForExitAsync(Generous));
+        string version = Assert.Single(versionRun.Output).Trim();
+        Assert.Contains('+', version); // the informational version: <Version>+<commit>
+
+        await using var daemon = StartDaemon(vmclock: null);
+        await daemon.WaitUntilAsync(() => daemon.OutputText.Contains(" publishing to ", StringComparison.Ordinal), Generous, "the start line");
+        await StopCleanly(daemon);
+        Assert.Contains($"clockbound {version} publishing to {Shm}", daemon.OutputText);
     }
 
     [Fact]
