@@ -5,7 +5,7 @@ namespace ClockBound.TestSupport;
 /// world-readable temporary directory, for processes started as another user (nobody). That user could not run them from
 /// where they were built when the checkout lies under a directory it may not traverse (root's home is 0700, as is any
 /// <c>mktemp -d</c> directory): the apphost fails to resolve its own path, <c>dotnet X.dll</c> gets "Permission denied".
-/// The copy is removed when the test process exits.
+/// The copy is removed when the test process exits, however it exits (see <see cref="RemoveWhenThisProcessEnds"/>).
 /// </summary>
 public static class BuildCopyForOtherUsers
 {
@@ -19,6 +19,9 @@ public static class BuildCopyForOtherUsers
     private const UnixFileMode ExecutableByAll = (UnixFileMode)0b001_001_001;
 
     private static readonly Lazy<string> Copy = new(Create, LazyThreadSafetyMode.ExecutionAndPublication);
+
+    /// <summary>The remover, with the write end of its standard input: held (never written) for the life of this process.</summary>
+    private static System.Diagnostics.Process? Remover { get; set; }
 
     /// <summary>The copy's directory, made at the first use.</summary>
     public static string Directory => Copy.Value;
@@ -39,8 +42,18 @@ public static class BuildCopyForOtherUsers
             Remove(root);
             throw;
         }
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => Remove(root);
+        RemoveWhenThisProcessEnds(root);
         return root;
+    }
+
+    /// <summary>Starts a shell that removes <paramref name="root"/> once its standard input reaches end of file, which
+    /// happens when this process ends and the kernel closes the pipe's write end: a ProcessExit handler is not enough, as
+    /// the test platform kills the test host moments after the last test.</summary>
+    private static void RemoveWhenThisProcessEnds(string root)
+    {
+        var psi = new System.Diagnostics.ProcessStartInfo("/bin/sh") { RedirectStandardInput = true, UseShellExecute = false };
+        foreach (string argument in (string[])["-c", "read -r _; rm -rf -- \"$0\"", root]) psi.ArgumentList.Add(argument);
+        Remover = System.Diagnostics.Process.Start(psi) ?? throw new InvalidOperationException($"could not start the remover of {root}");
     }
 
     private static void CopyTree(DirectoryInfo source, string destination)
