@@ -177,7 +177,8 @@ public sealed class DaemonEndToEndSpecs(SynchronisedChronyd chrony, ITestOutputH
         Assert.Contains('+', version); // the informational version: <Version>+<commit>
 
         await using var daemon = StartDaemon(vmclock: null);
-        await daemon.WaitUntilAsync(() => daemon.OutputText.Contains(" publishing to ", StringComparison.Ordinal), Generous, "the start line");
+        // Running (and so handling SIGTERM) once it publishes; the start line came before.
+        await WaitStatus(daemon, RawSegment.Synchronized, Generous);
         await StopCleanly(daemon);
         Assert.Contains($"clockbound {version} publishing to {Shm}", daemon.OutputText);
     }

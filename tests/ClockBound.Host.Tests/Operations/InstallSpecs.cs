@@ -8,7 +8,7 @@ namespace ClockBound.Host.Tests.Operations;
 public sealed class PublishedInstall : IAsyncLifetime
 {
     /// <summary>dotnet publish on a busy 2-core machine: generous, it only bounds a hang.</summary>
-    private static readonly TimeSpan PublishTimeout = TimeSpan.FromMinutes(10);
+    internal static readonly TimeSpan PublishTimeout = TimeSpan.FromMinutes(10);
 
     private readonly TempDirectory _directory = new("cb-install");
 

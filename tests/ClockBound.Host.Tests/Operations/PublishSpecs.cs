@@ -7,9 +7,6 @@ namespace ClockBound.Host.Tests.Operations;
 /// source tree's obj/ and bin/ alone.</summary>
 public sealed class PlainPublish : IAsyncLifetime
 {
-    /// <summary>dotnet publish on a busy 2-core machine: generous, it only bounds a hang.</summary>
-    private static readonly TimeSpan PublishTimeout = TimeSpan.FromMinutes(10);
-
     private readonly TempDirectory _directory = new("cb-publish");
 
     public string Output => _directory.Combine("out");
@@ -20,7 +17,7 @@ public sealed class PlainPublish : IAsyncLifetime
         Result = (await ToolRun.RunAsync("dotnet", [
             "publish", Path.Combine(RepoPaths.Root, "src", "Host"), "-c", "Release", "-o", Output,
             "--artifacts-path", _directory.Combine("artifacts"), "--disable-build-servers", "--nologo",
-        ], PublishTimeout)).EnsureSuccess();
+        ], PublishedInstall.PublishTimeout)).EnsureSuccess();
 
     public Task DisposeAsync()
     {
