@@ -60,11 +60,12 @@ public sealed class SignalListenerActor : ReceiveActor
         switch (m.Signal)
         {
             case SigUsr1:
-                _log.Info("SIGUSR1: forcing a clock disruption on");
+                // The clock-status actor says what comes of it (forced on, already on, or ignored with -d).
+                _log.Debug("SIGUSR1 received");
                 _clockStatus.Tell(new ForcedDisruption(true));
                 break;
             case SigUsr2:
-                _log.Info("SIGUSR2: forcing the clock disruption off");
+                _log.Debug("SIGUSR2 received");
                 _clockStatus.Tell(new ForcedDisruption(false));
                 break;
             case PosixSignal.SIGHUP when _onReopenLogs is not null:

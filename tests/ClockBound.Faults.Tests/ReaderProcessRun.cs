@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using ClockBound.ReaderProcess;
+using ClockBound.TestSupport;
 
 namespace ClockBound.Faults.Tests;
 
@@ -35,10 +36,12 @@ internal sealed class ReaderProcessRun : IAsyncDisposable
     public string OutputText => string.Join('\n', _lines);
 
     /// <summary>Starts <c>dotnet ClockBound.ReaderProcess.dll arguments</c>, through <paramref name="launcher"/> if given
-    /// (a program and arguments that exec the rest, e.g. setpriv).</summary>
+    /// (a program and arguments that exec the rest, e.g. setpriv). A launcher may switch to another user, so through one
+    /// the program runs from <see cref="BuildCopyForOtherUsers"/>, which every user can reach.</summary>
     public static ReaderProcessRun Start(string name, IReadOnlyList<string> arguments, IReadOnlyList<string>? launcher = null)
     {
-        string[] command = [.. launcher ?? [], DotnetHost(), DllPath, .. arguments];
+        string dll = launcher is null ? DllPath : BuildCopyForOtherUsers.PathOf(Path.GetFileName(DllPath));
+        string[] command = [.. launcher ?? [], DotnetHost(), dll, .. arguments];
         var psi = new ProcessStartInfo(command[0])
         {
             RedirectStandardInput = true,

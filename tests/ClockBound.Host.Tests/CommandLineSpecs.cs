@@ -245,6 +245,44 @@ public sealed class CommandLineSpecs : IDisposable
         return path;
     }
 
+    [Fact]
+    public async Task A_log_file_that_is_a_directory_must_be_a_fatal_start_up_error_worded_and_printed_like_the_others()
+    {
+        string logDirectory = _dir.Combine("logs");
+        Directory.CreateDirectory(logDirectory);
+        string conf = _dir.Combine("log.conf");
+        await File.WriteAllTextAsync(conf, $"clockbound {{ log-file = \"{logDirectory}\" }}\n");
+
+        string fatal = await FatalStartUpLine("-d", "-c", conf);
+
+        Assert.EndsWith($"log file {logDirectory} is a directory", fatal);
+    }
+
+    [Fact]
+    public async Task A_missing_VMClock_must_be_a_fatal_start_up_error_with_the_advice_given_once()
+    {
+        string vmclock = _dir.Combine("vmclock0");
+
+        string fatal = await FatalStartUpLine("--vmclock-path", vmclock);
+
+        Assert.Contains($"VMClock device {vmclock} does not exist", fatal);
+        Assert.Single(fatal.Split("--disable-clock-disruption-support")[1..]); // said once
+        Assert.DoesNotContain("chmod", fatal); // nothing to make readable
+    }
+
+    /// <summary>Runs the real daemon (no chronyd: only a warning) to its start-up failure: exit code 1, nothing on stderr,
+    /// and the one fatal log line on stdout, where every fatal start-up error goes.</summary>
+    private async Task<string> FatalStartUpLine(params string[] extra)
+    {
+        string shm = _dir.Combine("run", "shm0");
+        var run = await Operations.ToolRun.RunAsync(RepoPaths.Daemon,
+            ["--max-drift-rate", "50", "--chrony-socket", _dir.Combine("chronyd.sock"), "--shm-path", shm, .. extra], TimeSpan.FromMinutes(1));
+        Assert.True(run.ExitCode == ExitCodes.StartupFailure, $"exit code {run.ExitCode}: {run.Stderr}{run.Stdout}");
+        Assert.Equal("", run.Stderr);
+        Assert.False(Directory.Exists(_dir.Combine("run")), "the segment directory must not be created");
+        return Assert.Single(run.Stdout.Split('\n'), l => l.Contains(" FTL ", StringComparison.Ordinal));
+    }
+
     private static async Task<(int Exit, string Stdout, string Stderr)> Run(params string[] args)
     {
         var stdout = new StringWriter();

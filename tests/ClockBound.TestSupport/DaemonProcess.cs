@@ -48,7 +48,8 @@ public sealed partial class DaemonProcess : IAsyncDisposable
 
     /// <summary>Starts the daemon through <paramref name="launcher"/>: a program with its arguments that execs the daemon
     /// path given after them (e.g. <c>setpriv --reuid=nobody ...</c> or <c>sh -c 'umask 077; exec "$0" "$@"'</c>), so that
-    /// the PID is the daemon's. An empty launcher starts the daemon directly.</summary>
+    /// the PID is the daemon's. An empty launcher starts the daemon directly. A launcher may switch to another user, so
+    /// through one the daemon runs from <see cref="BuildCopyForOtherUsers"/>, which every user can reach.</summary>
     public static DaemonProcess StartVia(IReadOnlyList<string> launcher, IEnumerable<string> arguments,
         IReadOnlyDictionary<string, string?>? environment = null)
     {
@@ -62,7 +63,7 @@ public sealed partial class DaemonProcess : IAsyncDisposable
         if (launcher.Count > 0)
         {
             foreach (var argument in launcher.Skip(1)) psi.ArgumentList.Add(argument);
-            psi.ArgumentList.Add(RepoPaths.Daemon);
+            psi.ArgumentList.Add(BuildCopyForOtherUsers.PathOf(Path.GetFileName(RepoPaths.Daemon)));
         }
         foreach (var argument in arguments) psi.ArgumentList.Add(argument);
         // A NOTIFY_SOCKET inherited from the test runner's environment must not reach the daemon.

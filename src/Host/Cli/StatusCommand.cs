@@ -20,6 +20,15 @@ internal static class StatusCommand
             if (r.GetValueOrDefault<int?>() is { } n && n <= 0) r.AddError($"--count: must be a positive number of refreshes, got {n}");
         });
         var command = new Command("status", "Print everything in the segment, and the bound computed for now") { json, watch, count };
+        // Refused rather than ignored: --watch prints its own lines (no JSON), and --count counts refreshes of --watch.
+        command.Validators.Add(r =>
+        {
+            bool watching = r.GetValue(watch);
+            if (watching && r.GetValue(json))
+                r.AddError("--json: not with --watch, which prints one plain line per refresh (run status --json for each sample)");
+            else if (!watching && r.GetResult(count) is not null)
+                r.AddError("--count: only with --watch (it counts the refreshes)");
+        });
         command.SetAction((parse, cancellationToken) =>
         {
             var output = parse.InvocationConfiguration.Output;

@@ -9,8 +9,10 @@ namespace ClockBound.Host.Cli;
 
 /// <summary>
 /// <c>clockbound waitsync [--timeout SECONDS] [--max-bound NANOSECONDS]</c>: blocks until the status is Synchronized (and the
-/// bound at most the maximum). Exit 0 synchronised, 1 timed out, 2 fatal (no segment, bad segment, bad option).
-/// For <c>ExecStartPre=</c> of services that need good time.
+/// bound at most the maximum). Exit 0 synchronised, 1 timed out, 2 fatal (bad segment, bad option).
+/// For <c>ExecStartPre=</c> of services that need good time, which at boot may run before the daemon has created the
+/// segment: a segment that does not exist yet, or that a starting daemon has created but not written yet, is waited for
+/// like an unsynchronised one.
 /// </summary>
 internal static class WaitsyncCommand
 {
@@ -56,29 +58,81 @@ internal static class WaitsyncCommand
         var error = parse.InvocationConfiguration.Error;
         var elapsed = Stopwatch.StartNew();
         using var timer = new PeriodicTimer(CheckInterval);
+        string shmPath = CommonOptions.ShmPathOf(parse);
         ClockBoundTime last = default;
         try
         {
-            using var client = ClockBoundClient.Open(CommonOptions.ShmPathOf(parse), CommonOptions.VmClockPathOf(parse));
-            while (true)
+            ClockBoundClient? client = null;
+            try
             {
-                last = client.Now();
-                if (last.Status == ClockStatus.Synchronized && (maxBound is null || last.BoundNanoseconds <= maxBound))
+                while (true)
                 {
-                    await output.WriteLineAsync($"synchronized: bound {last.BoundNanoseconds} ns after {elapsed.Elapsed.TotalSeconds:F1} s");
-                    return ExitCodes.Success;
+                    client ??= TryOpen(shmPath, CommonOptions.VmClockPathOf(parse));
+                    if (client is not null)
+                    {
+                        last = client.Now();
+                        if (last.Status == ClockStatus.Synchronized && (maxBound is null || last.BoundNanoseconds <= maxBound))
+                        {
+                            await output.WriteLineAsync($"synchronized: bound {last.BoundNanoseconds} ns after {elapsed.Elapsed.TotalSeconds:F1} s");
+                            return ExitCodes.Success;
+                        }
+                    }
+                    if (timeoutSeconds is { } t && elapsed.Elapsed.TotalSeconds >= t)
+                        break;
+                    await timer.WaitForNextTickAsync(cancellationToken);
                 }
-                if (timeoutSeconds is { } t && elapsed.Elapsed.TotalSeconds >= t)
-                    break;
-                await timer.WaitForNextTickAsync(cancellationToken);
+            }
+            finally
+            {
+                client?.Dispose();
             }
         }
         catch (ClockBoundException e)
         {
-            await error.WriteLineAsync($"clockbound waitsync: {e.Kind}: {e.Message}");
+            await error.WriteLineAsync(ToolErrors.Line("waitsync", parse, e));
             return ExitCodes.InvalidInput;
         }
-        await error.WriteLineAsync($"clockbound waitsync: timed out after {timeoutSeconds} s: status {last.Status}, bound {last.BoundNanoseconds} ns");
+        string state = NotYetWritten(shmPath) is { } why
+            ? $"segment {shmPath} {why}"
+            : $"status {last.Status}, bound {last.BoundNanoseconds} ns";
+        await error.WriteLineAsync($"clockbound waitsync: timed out after {timeoutSeconds} s: {state}");
         return TimedOut;
+    }
+
+    /// <summary>The client of the segment, or null while the segment is not there yet (see <see cref="NotYetWritten"/>).
+    /// Any other problem of the segment throws.</summary>
+    private static ClockBoundClient? TryOpen(string shmPath, string vmClockPath)
+    {
+        try
+        {
+            return ClockBoundClient.Open(shmPath, vmClockPath);
+        }
+        catch (ClockBoundException e) when (e.Kind == ClockBoundErrorKind.SegmentNotInitialized && NotYetWritten(shmPath) is not null)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Why the segment is not there yet: "does not exist" (no daemon has created it: at boot, waitsync may run
+    /// first), "is not written yet" (a starting daemon creates it with the right magic, then sets the layout version and
+    /// writes the first record); null when it is there, or is not a segment at all (bad magic, too short: a bad segment).</summary>
+    private static string? NotYetWritten(string shmPath)
+    {
+        Span<byte> header = stackalloc byte[SegmentHeader.Size];
+        try
+        {
+            using var file = File.OpenHandle(shmPath);
+            if (RandomAccess.Read(file, header, 0) < SegmentHeader.Size) return null;
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return "does not exist";
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null; // not waited for: opening it through the client says what is wrong
+        }
+        var fields = SegmentHeader.ReadFrom(header);
+        return fields.Magic == SegmentHeader.ExpectedMagic && (fields.Version == 0 || fields.Generation == 0) ? "is not written yet" : null;
     }
 }

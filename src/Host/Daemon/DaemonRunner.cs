@@ -1,3 +1,4 @@
+using System.Reflection;
 using Akka.Hosting;
 using Akka.Logger.Serilog;
 using ClockBound.Actors;
@@ -35,7 +36,9 @@ internal static class DaemonRunner
         }
         catch (StartupException e)
         {
-            await Console.Error.WriteLineAsync($"clockbound: {e.Message}");
+            // No file to log to: the console alone reports it, as every other fatal start-up error (stdout).
+            using var console = LoggingSetup.Create(config.JsonOutput, config.Verbose);
+            console.ForContext("SourceContext", "clockbound").Fatal("{Reason}", e.Message);
             return ExitCodes.StartupFailure;
         }
         using var fileSink = logFile;
@@ -74,12 +77,17 @@ internal static class DaemonRunner
         };
         using IHost host = Build(config, logger, notifier, reopenLogs, metrics, previous, new OpenedSegment(segment));
         log.Information("clockbound {Version} publishing to {ShmPath} (chrony {Socket}, disruption support {Disruption}, max drift {Drift} ppb)",
-            typeof(DaemonRunner).Assembly.GetName().Version, config.Settings.ShmPath, config.Settings.ChronySocketPath,
+            InformationalVersion, config.Settings.ShmPath, config.Settings.ChronySocketPath,
             config.Settings.ClockDisruptionSupportEnabled ? "on" : "off", config.Settings.MaxDriftPpb);
         await host.RunAsync(cancellationToken);
         log.Information("clockbound stopped");
         return ExitCodes.Success;
     }
+
+    /// <summary>The version <c>clockbound --version</c> prints (e.g. <c>0.1.0+COMMIT</c>), not the four-part assembly version.</summary>
+    private static string InformationalVersion =>
+        typeof(DaemonRunner).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion
+        ?? typeof(DaemonRunner).Assembly.GetName().Version?.ToString() ?? "unknown";
 
     /// <summary>Binds the metrics endpoint before anything else runs, so a taken port fails the start clearly.</summary>
     private static Prometheus.MetricServer? StartMetrics(System.Net.IPEndPoint listen, out ClockBoundMetrics? metrics, Serilog.ILogger log)

@@ -14,6 +14,16 @@ namespace ClockBound.Host.Daemon;
 /// </summary>
 internal static class Preflight
 {
+    /// <summary>What to do when the VMClock device cannot be used at start: said once, and only what fits the failure.</summary>
+    internal static string VmClockAdvice(VmClockErrorKind kind, string path) => kind switch
+    {
+        VmClockErrorKind.Missing =>
+            "on a host without VMClock run with --disable-clock-disruption-support; elsewhere give its path with --vmclock-path",
+        VmClockErrorKind.PermissionDenied =>
+            $"make it readable with 'chmod a+r {path}', or run with --disable-clock-disruption-support",
+        _ => "check --vmclock-path, or run with --disable-clock-disruption-support",
+    };
+
     /// <summary>errno of <see cref="SegmentWriter.Open"/> when another writer holds the segment's lock (EAGAIN on Linux).</summary>
     private const int EWOULDBLOCK = 11;
 
@@ -29,7 +39,7 @@ internal static class Preflight
             }
             catch (VmClockException e)
             {
-                throw new StartupException($"{e.Message} (make it readable with 'chmod a+r {settings.VmClockPath}', or run with --disable-clock-disruption-support)", e);
+                throw new StartupException($"{e.Message} ({VmClockAdvice(e.Kind, settings.VmClockPath)})", e);
             }
         }
 

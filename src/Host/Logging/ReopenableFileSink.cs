@@ -54,7 +54,11 @@ public sealed class ReopenableFileSink : ILogEventSink, IDisposable
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new Daemon.StartupException($"log file {path}: cannot open for appending: {e.Message}", e);
+            throw new Daemon.StartupException(Directory.Exists(path)
+                ? $"log file {path} is a directory" // .NET says "Access to the path is denied", even to root
+                : e is UnauthorizedAccessException
+                    ? $"log file {path} is not writable (permission denied)"
+                    : $"log file {path} cannot be opened for appending: {e.Message}", e);
         }
     }
 }

@@ -188,15 +188,16 @@ public sealed unsafe class VmClockReader : IDisposable
         }
     }
 
-    /// <summary>Turns a failed open into the error kind and message the daemon reports.</summary>
+    /// <summary>Turns a failed open into the error kind and a message that states what is wrong with the path. What to do
+    /// about it depends on who opened it (the daemon has options the client tools do not): the caller says that.</summary>
     internal static VmClockException FromOpenException(string path, Exception e, bool isDirectory) => e switch
     {
         _ when isDirectory => new VmClockException(VmClockErrorKind.Invalid, path,
             $"VMClock device {path} is a directory", e),
         FileNotFoundException or DirectoryNotFoundException => new VmClockException(VmClockErrorKind.Missing, path,
-            $"VMClock device {path} does not exist; on hosts without VMClock run with --disable-clock-disruption-support", e),
+            $"VMClock device {path} does not exist", e),
         UnauthorizedAccessException => new VmClockException(VmClockErrorKind.PermissionDenied, path,
-            $"VMClock device {path} is not readable (permission denied); run `chmod a+r {path}` or run with --disable-clock-disruption-support", e),
+            $"VMClock device {path} is not readable (permission denied)", e),
         _ => new VmClockException(VmClockErrorKind.Syscall, path, $"VMClock device {path} cannot be opened: {e.Message}", e),
     };
 

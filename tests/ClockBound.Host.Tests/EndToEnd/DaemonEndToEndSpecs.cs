@@ -167,6 +167,23 @@ public sealed class DaemonEndToEndSpecs(SynchronisedChronyd chrony, ITestOutputH
             Generous, "5 more segment writes");
         Assert.Equal(RawSegment.Synchronized, RawSegment.TryRead(Shm)!.ClockStatus);
         await StopCleanly(daemon);
+        // Only the warning: nothing claims that a disruption is being forced.
+        Assert.Contains(" WRN ", Assert.Single(daemon.Output, l => l.Contains("SIGUSR1", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task Start_log_must_name_the_version_that_version_prints()
+    {
+        await using var versionRun = DaemonProcess.Start("--version");
+        Assert.Equal(0, await versionRun.WaitForExitAsync(Generous));
+        string version = Assert.Single(versionRun.Output).Trim();
+        Assert.Contains('+', version); // the informational version: <Version>+<commit>
+
+        await using var daemon = StartDaemon(vmclock: null);
+        // Running (and so handling SIGTERM) once it publishes; the start line came before.
+        await WaitStatus(daemon, RawSegment.Synchronized, Generous);
+        await StopCleanly(daemon);
+        Assert.Contains($"clockbound {version} publishing to {Shm}", daemon.OutputText);
     }
 
     [Fact]

@@ -8,7 +8,7 @@ namespace ClockBound.Host.Tests.Operations;
 public sealed class PublishedInstall : IAsyncLifetime
 {
     /// <summary>dotnet publish on a busy 2-core machine: generous, it only bounds a hang.</summary>
-    private static readonly TimeSpan PublishTimeout = TimeSpan.FromMinutes(10);
+    internal static readonly TimeSpan PublishTimeout = TimeSpan.FromMinutes(10);
 
     private readonly TempDirectory _directory = new("cb-install");
 
@@ -266,7 +266,7 @@ public sealed class InstallSpecs(PublishedInstall installed) : IClassFixture<Pub
             .Order(StringComparer.Ordinal)
             .ToList();
 
-    private static bool HasReadyToRunCode(string assembly)
+    internal static bool HasReadyToRunCode(string assembly)
     {
         using var pe = new PEReader(File.OpenRead(assembly));
         return pe.PEHeaders.CorHeader is { ManagedNativeHeaderDirectory.Size: > 0 };

@@ -78,10 +78,20 @@ public sealed class KubernetesManifestSpecs
     [Fact]
     public void DaemonSet_must_open_no_port()
     {
-        // The daemon listens on nothing; a metrics port appears only as a comment until metrics exist.
+        // The daemon listens on nothing: metrics are off unless --metrics-listen is given.
         foreach (var container in Seq(DaemonPodSpec, "containers").Children.Cast<YamlMappingNode>())
             Assert.False(container.Children.ContainsKey("ports"), $"container {Text(container, "name")} declares ports");
+        Assert.DoesNotContain("--metrics-listen", DaemonArgs);
         Assert.False(DaemonPodSpec.Children.ContainsKey("hostNetwork"), "the DaemonSet needs no host network: chronyd is reached through its Unix socket");
+    }
+
+    [Fact]
+    public async Task DaemonSet_must_say_how_to_turn_on_the_metrics_it_leaves_off()
+    {
+        // Comments only: the parsed YAML does not hold them. They must name the daemon's real option.
+        string text = await File.ReadAllTextAsync(Path.Combine(RepoPaths.Root, "deploy", "kubernetes", "clockbound-daemonset.yaml"));
+        Assert.Contains("--metrics-listen ADDRESS:PORT", text);
+        Assert.DoesNotContain("will be opt-in", text);
     }
 
     [Fact]

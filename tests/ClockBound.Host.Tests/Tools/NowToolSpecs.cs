@@ -70,6 +70,22 @@ public sealed class NowToolSpecs : IDisposable
     }
 
     [Fact]
+    public async Task Now_must_advise_vmclock_path_when_the_segment_needs_a_VMClock_that_is_not_there()
+    {
+        // The daemon runs with disruption support, so the client reads the VMClock too; the tool has no
+        // --disable-clock-disruption-support to offer, only where to find the device.
+        _segment.Write(ToolSegment.Fresh(ClockStatus.Synchronized, disruptionSupport: true));
+        var run = await ToolRun.RunAsync("now", "--shm-path", _segment.ShmPath, "--vmclock-path", _segment.VmClockPath);
+        Assert.Equal(2, run.ExitCode);
+        Assert.Equal("", run.Stdout);
+        string line = Assert.Single(run.StderrLines);
+        Assert.Contains($"VMClock device {_segment.VmClockPath} does not exist", line);
+        Assert.Contains("--vmclock-path", line);
+        Assert.DoesNotContain("--disable-clock-disruption-support", line);
+        Assert.DoesNotContain("chmod", line);
+    }
+
+    [Fact]
     public async Task Now_must_exit_2_with_one_line_naming_a_missing_segment()
     {
         var run = await ToolRun.RunAsync("now", "--shm-path", _segment.MissingPath);

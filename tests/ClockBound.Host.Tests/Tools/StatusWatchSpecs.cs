@@ -19,6 +19,18 @@ public sealed class StatusWatchSpecs : IDisposable
     public void Sparkline_must_scale_the_last_values_between_their_min_and_max(long[] values, int width, string expected) =>
         Assert.Equal(expected, Sparkline.Render(values, width));
 
+    [Theory]
+    [InlineData("--json", "status", "--watch", "--count", "1", "--json")] // --watch prints plain lines, never JSON
+    [InlineData("--count", "status", "--count", "2")]                     // --count counts the refreshes of --watch
+    public async Task Status_must_refuse_options_it_would_ignore_with_one_line_naming_the_option(string culprit, params string[] args)
+    {
+        _segment.Write(ToolSegment.Fresh(ClockStatus.Synchronized));
+        var run = await ToolRun.RunAsync([.. args, "--shm-path", _segment.ShmPath]);
+        Assert.Equal(2, run.ExitCode);
+        Assert.Equal("", run.Stdout);
+        Assert.StartsWith($"clockbound: {culprit}: ", Assert.Single(run.StderrLines));
+    }
+
     [Fact]
     public async Task Watch_must_print_one_plain_line_per_refresh_when_not_on_a_terminal()
     {

@@ -40,9 +40,13 @@ internal sealed class ToolSegment : IDisposable
 
     public void Write(in ClockErrorBound bound)
     {
-        _writer ??= SegmentWriter.Open(ShmPath);
+        Create();
         _writer.Write(bound);
     }
+
+    /// <summary>Creates the segment without writing a record (generation 0), as a starting daemon does first.</summary>
+    [System.Diagnostics.CodeAnalysis.MemberNotNull(nameof(_writer))]
+    public void Create() => _writer ??= SegmentWriter.Open(ShmPath);
 
     /// <summary>A record computed "now" on this host's CLOCK_MONOTONIC_COARSE, valid for an hour.</summary>
     public static ClockErrorBound Fresh(ClockStatus status, long boundNs = 20_000, uint ppb = 15_000, ulong marker = 0, bool disruptionSupport = false)

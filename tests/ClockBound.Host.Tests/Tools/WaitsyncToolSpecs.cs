@@ -3,7 +3,8 @@ using ClockBound.TestSupport;
 
 namespace ClockBound.Host.Tests.Tools;
 
-/// <summary><c>clockbound waitsync [--timeout SECONDS] [--max-bound NANOSECONDS]</c>: exit 0 synchronised, 1 timed out, 2 fatal.</summary>
+/// <summary><c>clockbound waitsync [--timeout SECONDS] [--max-bound NANOSECONDS]</c>: exit 0 synchronised, 1 timed out (a segment
+/// that never appeared included), 2 fatal.</summary>
 public sealed class WaitsyncToolSpecs : IDisposable
 {
     /// <summary>Guards the tests that wait without --timeout; never reached when waitsync works.</summary>
@@ -46,12 +47,14 @@ public sealed class WaitsyncToolSpecs : IDisposable
         Assert.Contains("bound 5000000 ns", Assert.Single(run.StderrLines));
     }
 
-    [Fact]
-    public async Task Waitsync_must_exit_0_when_the_clock_becomes_synchronized_while_waiting_without_a_timeout()
+    [Theory]
+    [InlineData(true)]  // Unknown at first
+    [InlineData(false)] // no segment at first: at boot, waitsync may start before the daemon
+    public async Task Waitsync_must_exit_0_when_the_clock_becomes_synchronized_while_waiting_without_a_timeout(bool segmentAtStart)
     {
-        _segment.Write(ToolSegment.Fresh(ClockStatus.Unknown));
-        var (exit, stdout, _) = ToolRun.Start("waitsync", "--shm-path", _segment.ShmPath);
-        Assert.False(exit.IsCompleted); // it has seen Unknown and is waiting
+        if (segmentAtStart) _segment.Write(ToolSegment.Fresh(ClockStatus.Unknown));
+        var (exit, stdout, stderr) = ToolRun.Start("waitsync", "--shm-path", _segment.ShmPath);
+        Assert.False(exit.IsCompleted, $"waitsync did not wait: {stderr}"); // it has seen Unknown, or no segment, and is waiting
 
         _segment.Write(ToolSegment.Fresh(ClockStatus.Synchronized, boundNs: 30_000, ppb: 0));
 
@@ -73,12 +76,35 @@ public sealed class WaitsyncToolSpecs : IDisposable
     }
 
     [Fact]
-    public async Task Waitsync_must_exit_2_for_a_missing_segment()
+    public async Task Waitsync_must_exit_1_at_the_timeout_when_the_segment_never_appears()
     {
-        var run = await ToolRun.RunAsync("waitsync", "--timeout", "5", "--shm-path", _segment.MissingPath);
+        var run = await ToolRun.RunAsync("waitsync", "--timeout", "0.3", "--shm-path", _segment.MissingPath);
+        Assert.Equal(1, run.ExitCode);
+        Assert.Equal("", run.Stdout);
+        string line = Assert.Single(run.StderrLines);
+        Assert.Contains("timed out", line);
+        Assert.Contains($"{_segment.MissingPath} does not exist", line);
+    }
+
+    [Fact]
+    public async Task Waitsync_must_exit_1_at_the_timeout_when_the_segment_is_created_but_never_written()
+    {
+        _segment.Create(); // as a starting daemon leaves it before its first record: generation 0
+        var run = await ToolRun.RunAsync("waitsync", "--timeout", "0.3", "--shm-path", _segment.ShmPath);
+        Assert.Equal(1, run.ExitCode);
+        string line = Assert.Single(run.StderrLines);
+        Assert.Contains("timed out", line);
+        Assert.Contains($"{_segment.ShmPath} is not written yet", line);
+    }
+
+    [Fact]
+    public async Task Waitsync_must_exit_2_for_a_file_that_is_not_a_segment()
+    {
+        File.WriteAllBytes(_segment.ShmPath, new byte[80]); // no magic
+        var run = await ToolRun.RunAsync("waitsync", "--timeout", "5", "--shm-path", _segment.ShmPath);
         Assert.Equal(2, run.ExitCode);
         string line = Assert.Single(run.StderrLines);
-        Assert.Contains(_segment.MissingPath, line);
+        Assert.Contains(_segment.ShmPath, line);
         Assert.Contains(nameof(ClockBoundErrorKind.SegmentNotInitialized), line);
     }
 
