@@ -15,11 +15,13 @@ public sealed class ChronydFaultSpecs(ITestOutputHelper output)
     /// <summary>daemon-behaviour.md step 6: a failed poll within 5 s of the last good as_of is FreeRunning, Unknown after.</summary>
     private const long RestartGraceNanoseconds = 5 * Timespec.NanosPerSecond;
 
-    /// <summary>The chronyd outage of the first scenario: longer than the grace, so that both statuses are reached.</summary>
-    private static readonly TimeSpan Outage = TimeSpan.FromSeconds(8);
+    /// <summary>The chronyd outage of the first scenario: longer than the grace plus the lateness allowed, so that both
+    /// statuses are reached however late.</summary>
+    private static readonly TimeSpan Outage = TimeSpan.FromSeconds(12);
 
-    /// <summary>How late a status change may be seen on a loaded 2-core machine: poll period, actor and scheduling delays.</summary>
-    private const long LatenessNanoseconds = 3 * Timespec.NanosPerSecond;
+    /// <summary>How late a status change may be seen: poll period, actor and scheduling delays on a loaded 2-core machine,
+    /// generously (this bounds a behaviour, it does not time it; the daemon's reaction times are in BENCHMARKS.md).</summary>
+    private const long LatenessNanoseconds = 5 * Timespec.NanosPerSecond;
 
     /// <summary>Log lines allowed for the whole outage (80 failed polls at 10 per second): the first failure, the status
     /// changes, the recovery, with room to spare, but far below one line per poll.</summary>

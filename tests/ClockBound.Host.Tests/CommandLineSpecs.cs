@@ -270,6 +270,19 @@ public sealed class CommandLineSpecs : IDisposable
         Assert.DoesNotContain("chmod", fatal); // nothing to make readable
     }
 
+    [Fact]
+    public async Task A_segment_path_whose_parent_directory_is_missing_must_be_a_fatal_start_up_error_creating_nothing()
+    {
+        string shm = _dir.Combine("nonexistent", "sub", "shm0");
+        var run = await Operations.ToolRun.RunAsync(RepoPaths.Daemon,
+            ["--max-drift-rate", "50", "-d", "--chrony-socket", _dir.Combine("chronyd.sock"), "--shm-path", shm], TimeSpan.FromMinutes(1));
+
+        Assert.True(run.ExitCode == ExitCodes.StartupFailure, $"exit code {run.ExitCode}: {run.Stderr}{run.Stdout}");
+        var fatal = Assert.Single(run.Stdout.Split('\n'), l => l.Contains(" FTL ", StringComparison.Ordinal));
+        Assert.Contains($"{_dir.Combine("nonexistent")} does not exist", fatal);
+        Assert.False(Directory.Exists(_dir.Combine("nonexistent")), "a mistyped --shm-path must not create directories");
+    }
+
     /// <summary>Runs the real daemon (no chronyd: only a warning) to its start-up failure: exit code 1, nothing on stderr,
     /// and the one fatal log line on stdout, where every fatal start-up error goes.</summary>
     private async Task<string> FatalStartUpLine(params string[] extra)

@@ -54,7 +54,7 @@ internal static unsafe class SegmentFile
     internal static SafeFileHandle? CreateFresh(string path, bool replace)
     {
         string directory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path)) ?? "/";
-        CreateDirectories(path, directory);
+        CreateDirectory(path, directory);
         string temporary = System.IO.Path.Combine(directory, $".{System.IO.Path.GetFileName(path)}.{Environment.ProcessId}.tmp");
         _ = Interop.Libc.Unlink(temporary); // a leftover of a crashed writer with the same pid; ENOENT is the norm
 
@@ -209,12 +209,17 @@ internal static unsafe class SegmentFile
         }
     }
 
-    /// <summary><c>mkdir -p</c>: creates missing ancestors first; an existing entry is left for the later open to judge.</summary>
-    private static void CreateDirectories(string path, string directory)
+    /// <summary>Creates the segment's own directory when it is missing, as a runtime directory would be; a missing parent
+    /// is refused (a mistyped <c>--shm-path</c> must not "work" in a directory no client looks at). An existing entry is
+    /// left for the later open to judge.</summary>
+    private static void CreateDirectory(string path, string directory)
     {
         if (Directory.Exists(directory)) return;
         string? parent = System.IO.Path.GetDirectoryName(directory);
-        if (parent is not null) CreateDirectories(path, parent);
+        if (parent is not null && !Directory.Exists(parent))
+            throw new ClockBoundException(ClockBoundErrorKind.Syscall, path,
+                $"clock error bound segment {path}: {parent} does not exist (only the segment's own directory is created)",
+                Interop.Libc.ENOENT);
         if (Interop.Libc.Mkdir(directory, DirectoryMode) != 0)
         {
             int errno = Marshal.GetLastPInvokeError();

@@ -18,11 +18,22 @@ public sealed class SegmentWriterTests : IDisposable
         new(new Timespec(n, 1), new Timespec(n + 10, 2), n * 3, (ulong)n, 15_000, ClockStatus.Synchronized, false);
 
     [Fact]
-    public void Writer_must_create_missing_parent_directories()
+    public void Writer_must_create_the_segments_own_directory_when_it_is_missing()
     {
-        string path = _dir.Combine("run", "clockbound", "shm0");
+        string path = _dir.Combine("clockbound", "shm0");
         using var writer = SegmentWriter.Open(path);
         Assert.Equal(80, new FileInfo(path).Length);
+    }
+
+    [Fact]
+    public void Writer_must_refuse_a_segment_whose_directory_has_no_parent_naming_the_missing_one()
+    {
+        string path = _dir.Combine("run", "clockbound", "shm0");
+
+        var e = Assert.Throws<ClockBoundException>(() => SegmentWriter.Open(path));
+
+        Assert.Equal($"clock error bound segment {path}: {_dir.Combine("run")} does not exist (only the segment's own directory is created)", e.Message);
+        Assert.False(Directory.Exists(_dir.Combine("run")), "a mistyped path must not create directories");
     }
 
     [Fact]
