@@ -8,9 +8,9 @@ using Microsoft.Extensions.Hosting;
 namespace ClockBound.Actors.Tests.IoActors;
 
 /// <summary>WithClockBoundActors in a real generic host, as the daemon runs it.</summary>
-public sealed class ClockBoundActorsExtensionsTests : IDisposable
+public sealed class ClockBoundActorsExtensionsTests(SynchronisedChronyd chronyd) : IDisposable, IClassFixture<SynchronisedChronyd>
 {
-    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
 
     private readonly TempDirectory _dir = new("cbhost");
 
@@ -20,11 +20,9 @@ public sealed class ClockBoundActorsExtensionsTests : IDisposable
         var settings = new ClockBoundSettings
         {
             ShmPath = _dir.Combine("shm0"),
-            ChronySocketPath = _dir.Combine("chronyd.sock"),
-            ChronyClientSocketDirectory = _dir.Path,
+            ChronySocketPath = chronyd.Sandbox.ClientSocketPath, // a real, synchronised chronyd pair (-x)
             ClockDisruptionSupportEnabled = false,
         };
-        using var chronyd = ScriptedChronyd.WithStatus(settings.ChronySocketPath);
         using var host = new HostBuilder()
             .ConfigureServices(services => services.AddAkka("clockbound", builder => builder.WithClockBoundActors(settings, PreviousRun.Unusable("no segment"))))
             .Build();
@@ -41,8 +39,9 @@ public sealed class ClockBoundActorsExtensionsTests : IDisposable
             Assert.Equal("/user/clockbound/segment-writer", registry.Get<SegmentWriterActorKey>().Path.ToStringWithoutAddress());
             Assert.Equal("/user/clockbound/signal-listener", registry.Get<SignalListenerActorKey>().Path.ToStringWithoutAddress());
             Assert.False(registry.TryGet<VmClockWatcherActorKey>(out _));
-            Assert.True(await EventuallyAsync(() => !chronyd.Requests.IsEmpty, timeout.Token),
-                "the chrony poller must be polling");
+            // The whole pipeline runs: chronyd's tracking reaches the segment as Synchronized.
+            Assert.True(await EventuallyAsync(() => RawSegment.TryRead(settings.ShmPath)?.ClockStatus == RawSegment.Synchronized, timeout.Token),
+                $"the segment {settings.ShmPath} never said Synchronized");
         }
         finally
         {
