@@ -149,7 +149,8 @@ public sealed class VmClockFaultSpecs(SynchronisedChronyd chronyd) : IClassFixtu
         await using var daemon = StartDaemon();
         await WaitForStatus(daemon, RawSegment.Synchronized, marker: 5, "Synchronized");
         using var recorder = new SegmentRecorder(ShmPath);
-        // Without a previous segment the start itself was handled as a disruption.
+        // Without a previous segment the start itself was handled as a disruption (the log reaches us through a pipe).
+        await daemon.WaitUntilAsync(() => daemon.Output.Any(l => l.Contains("Resetting chronyd's sources")), Patience, "the start's reset logged");
         int resetsBefore = daemon.Output.Count(l => l.Contains("Resetting chronyd's sources"));
 
         // A writer that stopped mid-update, with the new marker already in place: odd seq_count, left so.
@@ -168,6 +169,8 @@ public sealed class VmClockFaultSpecs(SynchronisedChronyd chronyd) : IClassFixtu
         var afterwards = recorder.States.Skip(duringTornUpdate.Count).ToList();
         Assert.Single(afterwards, s => s.Status == ClockStatus.Disrupted);
         Assert.Equal((ClockStatus.Disrupted, 6ul), (afterwards[0].Status, afterwards[0].DisruptionMarker));
+        await daemon.WaitUntilAsync(() => daemon.Output.Count(l => l.Contains("Resetting chronyd's sources")) > resetsBefore, Patience,
+            "the disruption's reset logged");
         Assert.Equal(resetsBefore + 1, daemon.Output.Count(l => l.Contains("Resetting chronyd's sources")));
     }
 }

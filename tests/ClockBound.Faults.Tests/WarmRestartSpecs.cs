@@ -52,13 +52,13 @@ public sealed partial class WarmRestartSpecs(ITestOutputHelper output)
             // stable again, long enough to be seen.
             Assert.True(written.Count > 1, "the restarted daemon's first record was Synchronized");
             Assert.All(written[..^1], e => Assert.Contains(e.Status, new[] { ClockStatus.Disrupted, ClockStatus.Unknown }));
-            Assert.Contains(second.Output, line => line.Contains($"Unknown -> Disrupted (VMClock disruption marker {marker} at start", StringComparison.Ordinal));
+            await LoggedAsync(second, $"Unknown -> Disrupted (VMClock disruption marker {marker} at start");
             await Poll.UntilAsync(() => ResetsLogged(scenario) > resetsBefore, Patience, "chronyd reset by the restarted daemon");
         }
         else
         {
             Assert.Equal([ClockStatus.Synchronized], written.Select(e => e.Status));
-            Assert.Contains(second.Output, line => line.Contains($"marker {marker} adopted", StringComparison.Ordinal));
+            await LoggedAsync(second, $"marker {marker} adopted");
             // Let a reset show if one was (wrongly) asked for: the restarted daemon keeps publishing meanwhile.
             await timeline.WaitForAsync(e => e.Index >= synchronized.Index + 10, Patience, "10 more records", second);
             Assert.Equal(resetsBefore, ResetsLogged(scenario));
@@ -85,10 +85,16 @@ public sealed partial class WarmRestartSpecs(ITestOutputHelper output)
 
         Assert.True(synchronized.Index > 1, "the restarted daemon's first record was Synchronized");
         Assert.All(timeline.Entries.Skip(1).Take(synchronized.Index - 1), e => Assert.Contains(e.Status, new[] { ClockStatus.Disrupted, ClockStatus.Unknown }));
-        Assert.Contains(second.Output, line => line.Contains("Unknown -> Disrupted (VMClock disruption marker", StringComparison.Ordinal));
+        await LoggedAsync(second, "Unknown -> Disrupted (VMClock disruption marker");
         Assert.True(ResetsLogged(scenario) > resetsBefore, $"no reset logged by chronyd:\n{scenario.Sandbox.Client.ReadLog()}");
-        Assert.Contains(second.Output, line => line.Contains("last record says Disrupted", StringComparison.Ordinal));
+        await LoggedAsync(second, "last record says Disrupted");
     }
+
+    /// <summary>Waits for the daemon to log <paramref name="text"/>: its output reaches the test through a pipe, after
+    /// the segment shows what it did.</summary>
+    private static Task LoggedAsync(DaemonProcess daemon, string text) =>
+        daemon.WaitUntilAsync(() => daemon.Output.Any(line => line.Contains(text, StringComparison.Ordinal)), Patience,
+            $"the daemon logging \"{text}\"");
 
     private static async Task StopAsync(DaemonProcess daemon, int signal)
     {
