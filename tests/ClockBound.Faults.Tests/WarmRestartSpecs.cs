@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using ClockBound.Io.Segment;
 using ClockBound.TestSupport;
 using Xunit.Abstractions;
@@ -11,15 +10,11 @@ namespace ClockBound.Faults.Tests;
 /// another status); a marker that changed while no daemon watched, or a previous run that ended Disrupted, is handled as
 /// a disruption: Disrupted with the new marker first, chronyd reset, Synchronized only afterwards.
 /// </summary>
-public sealed partial class WarmRestartSpecs(ITestOutputHelper output)
+public sealed class WarmRestartSpecs(ITestOutputHelper output)
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
 
-    /// <summary>What chronyd logs when <c>reset sources</c> drops its only source's samples.</summary>
-    [GeneratedRegex("Can't synchronise: no selectable sources")]
-    private static partial Regex ResetLogLine();
-
-    private static int ResetsLogged(DaemonScenario scenario) => ResetLogLine().Count(scenario.Sandbox.Client.ReadLog());
+    private static int ResetsLogged(DaemonScenario scenario) => ChronydProcess.ResetsIn(scenario.Sandbox.Client.ReadLog());
 
     [Theory]
     [InlineData(DaemonProcess.SIGTERM, false)]

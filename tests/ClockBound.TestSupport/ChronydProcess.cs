@@ -112,6 +112,18 @@ public sealed partial class ChronydProcess : IDisposable
 
     public string ReadLog() => File.Exists(_logPath) ? File.ReadAllText(_logPath) : "(no log)";
 
+    /// <summary>How often <paramref name="log"/> (a chronyd log, or its journal) shows that its sources were reset:
+    /// chronyd logs this line when <c>reset sources</c> has dropped its only source's samples.</summary>
+    public static int ResetsIn(string log) => CountOf(log, "Can't synchronise: no selectable sources");
+
+    private static int CountOf(string text, string line)
+    {
+        int count = 0;
+        for (int at = text.IndexOf(line, StringComparison.Ordinal); at >= 0; at = text.IndexOf(line, at + line.Length, StringComparison.Ordinal))
+            count++;
+        return count;
+    }
+
     public void Dispose()
     {
         AppDomain.CurrentDomain.ProcessExit -= _stopOnExit;

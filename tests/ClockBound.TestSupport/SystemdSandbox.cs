@@ -94,7 +94,7 @@ public sealed class SystemdSandbox : IAsyncDisposable
     public string OutsidePath(string insidePath) => $"/proc/{Pid}/root{insidePath}";
 
     /// <summary>systemd's own output (its boot log and the units' output that is not in the journal).</summary>
-    public string ReadBootLog() => File.ReadAllText(_directory.Combine("systemd.log"));
+    public string ReadBootLog() => ReadLog(_directory);
 
     /// <summary>Boots systemd with the masks, the empty targets and <paramref name="units"/> (file name → content) in its
     /// unit directory, and waits until it has reached <c>sandbox.target</c>.</summary>
@@ -205,13 +205,11 @@ public sealed class SystemdSandbox : IAsyncDisposable
     private static async Task<int> WaitForSystemdAsync(Process unshare, TempDirectory directory)
     {
         var stopwatch = Stopwatch.StartNew();
-        string children = $"/proc/{unshare.Id}/task/{unshare.Id}/children";
         while (true)
         {
             if (unshare.HasExited)
                 throw new InvalidOperationException($"unshare exited with {unshare.ExitCode}: {ReadLog(directory)}");
-            string text = File.Exists(children) ? await File.ReadAllTextAsync(children) : "";
-            if (int.TryParse(text.Trim().Split(' ')[0], out int child))
+            if (ChildOf(unshare) is { } child)
             {
                 string cmdline = File.Exists($"/proc/{child}/cmdline") ? await File.ReadAllTextAsync($"/proc/{child}/cmdline") : "";
                 if (cmdline.StartsWith("/lib/systemd/systemd\0", StringComparison.Ordinal)) return child;
@@ -225,11 +223,9 @@ public sealed class SystemdSandbox : IAsyncDisposable
     /// <summary>SIGKILL to the namespace's PID 1 (SIGTERM does not stop a PID 1 systemd): every process inside dies.</summary>
     private static void KillNamespace(Process unshare, TempDirectory directory)
     {
-        string children = $"/proc/{unshare.Id}/task/{unshare.Id}/children";
         try
         {
-            if (!unshare.HasExited && File.Exists(children)
-                && int.TryParse(File.ReadAllText(children).Trim().Split(' ')[0], out int pid))
+            if (!unshare.HasExited && ChildOf(unshare) is { } pid)
                 Process.GetProcessById(pid).Kill();
         }
         catch (Exception e) when (e is ArgumentException or InvalidOperationException or IOException)
@@ -238,6 +234,14 @@ public sealed class SystemdSandbox : IAsyncDisposable
         }
         if (!unshare.WaitForExit(TimeSpan.FromSeconds(10)))
             throw new InvalidOperationException($"the systemd sandbox's unshare (pid {unshare.Id}) did not end: {ReadLog(directory)}");
+    }
+
+    /// <summary>unshare's (only) child, by PID; null while it has none.</summary>
+    private static int? ChildOf(Process unshare)
+    {
+        string children = $"/proc/{unshare.Id}/task/{unshare.Id}/children";
+        string text = File.Exists(children) ? File.ReadAllText(children) : "";
+        return int.TryParse(text.Trim().Split(' ')[0], out int child) ? child : null;
     }
 
     private static string ReadLog(TempDirectory directory)

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Text.RegularExpressions;
 using Akka.Actor;
 using Akka.TestKit.Xunit2;
 using ClockBound.Io.Chrony;
@@ -12,13 +11,9 @@ namespace ClockBound.Actors.Tests.IoActors;
 /// reports it, a real restart of chronyd, and a real reset and burst. The scripted fake covers what a real chronyd cannot
 /// be made to do (delays, refusals, lost replies).
 /// </summary>
-public sealed partial class ChronyPollerRealChronydSpecs(SynchronisedChronyd chronyd) : TestKit, IClassFixture<SynchronisedChronyd>
+public sealed class ChronyPollerRealChronydSpecs(SynchronisedChronyd chronyd) : TestKit, IClassFixture<SynchronisedChronyd>
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
-
-    /// <summary>What chronyd logs when <c>reset sources</c> has dropped its only source's samples.</summary>
-    [GeneratedRegex("Can't synchronise: no selectable sources")]
-    private static partial Regex ResetLogLine();
 
     /// <summary>The daemon's defaults against the pair's client (its own client socket next to chronyd's, as chronyc's).</summary>
     private ClockBoundSettings Settings => new() { ChronySocketPath = chronyd.Sandbox.ClientSocketPath };
@@ -59,14 +54,14 @@ public sealed partial class ChronyPollerRealChronydSpecs(SynchronisedChronyd chr
     public async Task Reset_must_make_the_real_chronyd_drop_its_samples_and_report_completion()
     {
         await chronyd.Sandbox.WaitSynchronisedAsync(SynchronisedChronyd.SyncTimeout);
-        int resetsBefore = ResetLogLine().Count(chronyd.Sandbox.Client.ReadLog());
+        int resetsBefore = ChronydProcess.ResetsIn(chronyd.Sandbox.Client.ReadLog());
         var clockStatus = CreateTestProbe();
         var poller = Sys.ActorOf(ChronyPollerActor.Props(Settings, clockStatus));
 
         poller.Tell(new ResetChrony(7));
 
         clockStatus.FishForMessage(m => m is ChronyResetCompleted { Epoch: 7 }, Patience);
-        Assert.True(ResetLogLine().Count(chronyd.Sandbox.Client.ReadLog()) > resetsBefore, chronyd.Sandbox.Client.ReadLog());
+        Assert.True(ChronydProcess.ResetsIn(chronyd.Sandbox.Client.ReadLog()) > resetsBefore, chronyd.Sandbox.Client.ReadLog());
         // After the burst chronyd synchronises again from samples taken after the reset.
         await chronyd.Sandbox.WaitSynchronisedAsync(SynchronisedChronyd.SyncTimeout);
     }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.RegularExpressions;
 using ClockBound.Io.Segment;
 using ClockBound.TestSupport;
 
@@ -11,7 +10,7 @@ namespace ClockBound.Host.Tests.Systemd;
 /// a VMClock file at <c>/dev/vmclock0</c>, and ClockBound.NET installed by <c>scripts/install.sh</c> (for real, no
 /// <c>--destdir</c>) and run by systemd with its built-in defaults.
 /// </summary>
-internal sealed partial class ServiceWorld : IAsyncDisposable
+internal sealed class ServiceWorld : IAsyncDisposable
 {
     public const string Unit = "clockbound.service";
     public const string ShmInside = "/run/clockbound/shm0";
@@ -154,10 +153,7 @@ internal sealed partial class ServiceWorld : IAsyncDisposable
         Systemd.WaitUntilAsync(() => Task.FromResult(Segment is { } s && condition(s)), timeout ?? Patience, what, Unit);
 
     /// <summary>How many times the sandbox's chronyd client lost its samples (it logs this on "reset sources").</summary>
-    public async Task<int> ChronydResetsAsync() => ResetLine().Count(await Systemd.JournalAsync(ChronyClientUnit));
-
-    [GeneratedRegex("Can't synchronise: no selectable sources")]
-    private static partial Regex ResetLine();
+    public async Task<int> ChronydResetsAsync() => ChronydProcess.ResetsIn(await Systemd.JournalAsync(ChronyClientUnit));
 
     private static bool IsSynchronised(CommandResult tracking) =>
         tracking.ExitCode == 0 && tracking.Stdout.Contains("Reference ID    : 7F000001", StringComparison.Ordinal)
