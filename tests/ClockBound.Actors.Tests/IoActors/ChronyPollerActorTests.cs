@@ -272,6 +272,44 @@ public sealed class ChronyPollerActorTests : TestKit
             Assert.Equal(0, chronyd.CountOf(ScriptedChronyd.Burst));
     }
 
+    [Fact]
+    public void After_a_reset_the_poller_must_poll_fast_until_chronyd_is_synchronised_again_then_at_its_interval()
+    {
+        // A 1 s interval: the fast polling after the reset (every 10 ms) and the configured rate cannot be confused.
+        var settings = Settings with { ChronyPollInterval = TimeSpan.FromSeconds(1) };
+        const int UnsynchronisedReplies = 5;
+        int trackingAfterReset = -1;
+        using var chronyd = new ScriptedChronyd(settings.ChronySocketPath, request =>
+        {
+            if (request.Command != ScriptedChronyd.Tracking) return [ChronyReplies.Status(request)];
+            // chronyd after "reset sources": unsynchronised for a few replies, then synchronised again.
+            bool resetDone = Volatile.Read(ref trackingAfterReset) >= 0;
+            int n = resetDone ? Interlocked.Increment(ref trackingAfterReset) : 0;
+            return [ChronyReplies.SynchronisedTracking(request, leap: (ushort)(resetDone && n <= UnsynchronisedReplies ? 3 : 0))];
+        });
+        var clockStatus = CreateTestProbe();
+        var poller = Sys.ActorOf(ChronyPollerActor.Props(settings, clockStatus));
+        clockStatus.ExpectMsg<ChronyTracked>(Patience);
+
+        Volatile.Write(ref trackingAfterReset, 0);
+        poller.Tell(new ResetChrony(1));
+        clockStatus.FishForMessage(m => m is ChronyResetCompleted, Patience);
+        // The unsynchronised replies and the first synchronised one come at the fast rate: well within one configured
+        // interval, however slow the machine, they could not come at 1 s.
+        var received = new List<LeapStatus>();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (received.Count == 0 || received[^1] == LeapStatus.Unsynchronised)
+            received.Add(clockStatus.ExpectMsg<ChronyTracked>(Patience).Tracking.LeapStatus);
+        var elapsed = clock.Elapsed;
+        Assert.True(received.Count >= UnsynchronisedReplies, $"replies after the reset: {string.Join(", ", received)}");
+        Assert.True(elapsed < settings.ChronyPollInterval * 0.9,
+            $"{received.Count} polls took {elapsed.TotalMilliseconds:F0} ms: not the fast rate");
+
+        // Synchronised again: back to the configured interval (no further poll within most of it).
+        clockStatus.ExpectNoMsg(settings.ChronyPollInterval * 0.8);
+        Assert.Equal(LeapStatus.Normal, clockStatus.ExpectMsg<ChronyTracked>(Patience).Tracking.LeapStatus);
+    }
+
     // The same against a real chronyd whose only source is a reference clock (ChronyClient's view of it:
     // ChronydRefclockOnlyTests).
     [Fact]
