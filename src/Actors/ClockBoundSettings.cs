@@ -29,10 +29,11 @@ public sealed record ClockBoundSettings
     public TimeSpan ChronyPollInterval { get; init; } = TimeSpan.FromMilliseconds(100);
     /// <summary>1 s per request, as chronyc.</summary>
     public TimeSpan ChronyTimeout { get; init; } = TimeSpan.FromSeconds(1);
-    /// <summary>15 ms: a disruption reaches the segment within one poll period plus the publish path (p99 15.6 ms against
-    /// the 20 ms goal, docs/performance-notes.md "Idle CPU, round 3"), with a third fewer wake-ups than 10 ms (the VMClock poll is
-    /// most of what the idle daemon costs).</summary>
-    public TimeSpan VmClockPollInterval { get; init; } = TimeSpan.FromMilliseconds(15);
+    /// <summary>35 ms: a disruption reaches the segment within one poll period plus the publish path (p99 within the
+    /// 50 ms goal), with 29 wake-ups a second where 15 ms took 66, the largest part of the idle cost. Clients see a
+    /// disruption at once anyway (they compare the device's marker with the segment's on every read); this period only
+    /// moves the start of chronyd's reset (docs/performance-notes.md, "Round 5").</summary>
+    public TimeSpan VmClockPollInterval { get; init; } = TimeSpan.FromMilliseconds(35);
     /// <summary>The VMClock watcher reports the (unchanged) marker at least this often, so the state machine sees "Reliable".</summary>
     public TimeSpan VmClockHeartbeatInterval { get; init; } = TimeSpan.FromSeconds(1);
     /// <summary>1 s: the PHC error bound in sysfs changes slowly.</summary>

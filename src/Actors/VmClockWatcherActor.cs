@@ -15,7 +15,7 @@ namespace ClockBound.Actors;
 /// outlives a removal), after which the actor fails so that its back-off supervisor opens the device again.
 /// </summary>
 /// <remarks>
-/// The <see cref="ClockBoundSettings.VmClockPollInterval"/> (15 ms) poll does not use Akka's scheduler: a dedicated
+/// The <see cref="ClockBoundSettings.VmClockPollInterval"/> (35 ms) poll does not use Akka's scheduler: a dedicated
 /// background thread reads the mapping, sleeps one poll interval, and messages the actor only when there is something to
 /// report (change, heartbeat, error). A bare futex sleep is the cheapest wake-up there is; the same poll as an actor
 /// timer on the event loop cost a fifth more per wake-up (docs/performance-notes.md, "Idle CPU, round 3"). The thread never
@@ -25,7 +25,7 @@ namespace ClockBound.Actors;
 public sealed class VmClockWatcherActor : ReceiveActor
 {
     /// <summary>After a change (and at start) the marker is reported once more when this many consecutive reads have
-    /// found it unchanged: 3 polls (45 ms by default) show the device has settled, and the clock-status actor can call the
+    /// found it unchanged: 3 polls (105 ms by default, far less than chronyd needs to synchronise again after its reset) show the device has settled, and the clock-status actor can call the
     /// marker stable as soon as chronyd's reset completes instead of waiting up to a heartbeat (1 s) for the next report.</summary>
     private const int StableReads = 3;
 
