@@ -7,7 +7,8 @@ using ClockBound.TestSupport;
 
 // Daemon benchmarks against a real sandboxed chronyd pair (chronyd -x, loopback only) and a VMClock file:
 //   start    exec to the first Synchronized segment, fresh segment path each time (median of N starts)
-//   bump     VMClock marker bump to Disrupted visible in the segment (median, p99 over N bumps)
+//   bump     VMClock marker bump to Disrupted visible in the segment, and to Synchronized again (the daemon's reset of
+//            chronyd and chronyd's burst) (median, p99 over N bumps)
 //   steady   CPU (utime+stime) and memory (smaps_rollup) over a window after a warm-up, next to an empty .NET app;
 //            CPU and wake-ups per daemon thread; the VMClock is a sealed memfd (the device's code path)
 //   rtt      round trip of ChronyClient's tracking request to the sandbox (median, p99)
@@ -65,6 +66,7 @@ if (options.Runs("bump"))
     var lookInterval = TimeSpan.FromMicroseconds(100);
     var pause = new ClockBound.Io.WakeEvent();
     var latencies = new List<double>();
+    var resyncs = new List<double>();
     int seenDisrupted = 0;
     for (int i = 0; i < options.Bumps; i++)
     {
@@ -84,12 +86,22 @@ if (options.Runs("bump"))
         }
         latencies.Add(stopwatch.Elapsed.TotalMilliseconds);
         if (seen.Status == ClockStatus.Disrupted) seenDisrupted++;
-        // The next bump only once this disruption is handled and chronyd is synchronised again.
-        WaitFor(() => reader.Snapshot() is { Status: ClockStatus.Synchronized } s && s.DisruptionMarker == marker, daemon, "Synchronized after a bump");
+        // Then the whole disruption, to the first Synchronized record with the new marker (chronyd reset and synchronised
+        // again), with the same look interval; the next bump only comes after it.
+        while (reader.Snapshot() is not { Status: ClockStatus.Synchronized } synchronized || synchronized.DisruptionMarker != marker)
+        {
+            if (stopwatch.Elapsed > TimeSpan.FromSeconds(60) || daemon.HasExited)
+                throw new InvalidOperationException($"bump {i}: not Synchronized again within {stopwatch.Elapsed}: {daemon.Output}");
+            pause.Wait(lookInterval);
+        }
+        resyncs.Add(stopwatch.Elapsed.TotalMilliseconds);
     }
     Console.Error.WriteLine($"bump latencies, ms, sorted: {string.Join(' ', latencies.Order().Select(l => l.ToString("0.0", inv)))}");
+    Console.Error.WriteLine($"bump to Synchronized again, ms, sorted: {string.Join(' ', resyncs.Order().Select(l => l.ToString("0.0", inv)))}");
     rows.Add(($"VMClock bump to Disrupted in the segment (median / p99 of {options.Bumps}; max)",
-        $"{Median(latencies):0.0} / {Percentile(latencies, 0.99):0.0} ms ({latencies.Max():0.0}; seen as Disrupted {seenDisrupted} times)", "p99 ≤ 20 ms"));
+        $"{Median(latencies):0.0} / {Percentile(latencies, 0.99):0.0} ms ({latencies.Max():0.0}; seen as Disrupted {seenDisrupted} times)", "p99 ≤ 50 ms"));
+    rows.Add(($"VMClock bump to Synchronized again (median / p99 of {options.Bumps}; max)",
+        $"{Median(resyncs):0} / {Percentile(resyncs, 0.99):0} ms ({resyncs.Max():0})", "median ≤ 600 ms, p99 ≤ 700 ms"));
 }
 
 if (options.Runs("steady"))
