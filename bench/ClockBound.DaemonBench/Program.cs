@@ -217,6 +217,8 @@ if (options.Runs("rates"))
         for (int i = 0; i < settings.Length; i++)
         {
             var f = window.Daemons[i];
+            // CPU here is the sum of the threads' schedstat (ns, each thread read once a second), not the process's
+            // utime+stime: those count in 10 ms ticks, as coarse as the 1 s setting's whole budget over a short window.
             rateRows.Add((settings[i].Label, $"{f.ThreadCpuPerMinute:0.000}", $"{f.ThreadCpuPerMinute / window.FloorCpuPerMinute:0.00} ×",
                 $"{f.WritesPerSecond:0.0}", $"{f.Memory.Rss / 1024.0:0.0} / {f.Memory.PrivateDirty / 1024.0:0.0}", $"{f.ThreadCount}",
                 settings[i].Goal));
