@@ -14,6 +14,11 @@ public static class Program
             Quick.Run();
             return;
         }
+        if (args is ["alloc", ..])
+        {
+            PollAllocations.Run(args);
+            return;
+        }
         // Short runs: a handful of iterations is plenty for a ~50 ns operation, and keeps the whole run to a few
         // minutes on a 2-core machine.
         var job = Job.Default

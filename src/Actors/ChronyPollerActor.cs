@@ -14,7 +14,12 @@ namespace ClockBound.Actors;
 /// <remarks>
 /// No request is awaited in a receive. Polls are due on a periodic timer. The tracking request is sent without
 /// waiting (a datagram to a local socket), and its reply is read without waiting <see cref="FirstReplyLook"/> later, on
-/// a timer of this actor, then every <see cref="LaterReplyLooks"/> until it is there or the timeout has passed. A poll
+/// a timer of this actor, then every <see cref="LaterReplyLooks"/> until it is there or the timeout has passed. The first
+/// look's timer is periodic, at the poll period and <see cref="FirstReplyLook"/> behind the poll's ticks, so that a
+/// steady poll starts no timer at all (a started timer costs Akka's timer, its message, a cancelable with its
+/// CancellationTokenSource and the loop's entry; docs/performance-notes.md, "Round 5"); it is started again, in phase
+/// with the request, only when a first look comes more than <see cref="FirstLookTolerance"/> before or after
+/// <see cref="FirstReplyLook"/> (the first poll, a poll sent late, a stalled loop). A poll
 /// thus costs two short wake-ups of the event loop and nothing else: no socket-engine thread waking for the reply and
 /// then waking the loop, no task continuations (about a third less CPU per poll than awaiting the reply,
 /// docs/performance-notes.md, "Idle CPU, round 3"). as_of is read before the request, so a reply read later only makes the bound
@@ -34,7 +39,10 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
 {
     private const string PollTimerKey = "poll";
     private const string ResetTimerKey = "reset-step";
-    private const string ReplyTimerKey = "reply";
+    /// <summary>The periodic first look at a poll's reply.</summary>
+    private const string FirstLookTimerKey = "reply-first-look";
+    /// <summary>The later looks at a reply that was not there at the first.</summary>
+    private const string LaterLookTimerKey = "reply-later-look";
 
     /// <summary>How soon after the request its reply is first looked for. A chronyd that is awake answers a local request
     /// within tens of microseconds (12 µs median, 29 µs p99 here); an idle one must be woken first. At 250 µs about nine
@@ -55,6 +63,11 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
     /// synchronise (its server gone) is then polled at the configured interval again.</summary>
     private static readonly TimeSpan RecoveryPollLimit = TimeSpan.FromSeconds(10);
 
+    /// <summary>How far a first look may come from <see cref="FirstReplyLook"/> after the request before its periodic timer
+    /// is put back in phase with the requests. Larger than the jitter of two timers on the loop (the thread's timer slack
+    /// is 50 µs), so that a steady poll keeps its timer.</summary>
+    private static readonly TimeSpan FirstLookTolerance = TimeSpan.FromMicroseconds(100);
+
     private readonly ClockBoundSettings _settings;
     private readonly IActorRef _clockStatus;
     private readonly Func<ChronyClient> _connect;
@@ -66,6 +79,10 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
     private ChronyClient? _client;
     /// <summary>The poll whose reply is awaited; null when no poll is in flight.</summary>
     private PendingPoll? _pending;
+    /// <summary>The periodic first-look timer runs (stopped by a failed poll, started by the next request).</summary>
+    private bool _firstLookRunning;
+    /// <summary>The period of the polls now: the configured one, or <see cref="RecoveryPollInterval"/> after a reset.</summary>
+    private TimeSpan _pollInterval;
 
     private ChronyClient? _resetClient;
     private ResetPhase _resetPhase = ResetPhase.Idle;
@@ -89,7 +106,8 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
         _resetFailures = new RepeatedFailureLog(_log, $"chronyd reset after disruption ({settings.ChronySocketPath})");
 
         Receive<Poll>(_ => StartPoll());
-        Receive<LookForReply>(_ => OnLookForReply());
+        Receive<FirstLook>(_ => OnFirstLook());
+        Receive<LookAgain>(_ => OnLookAgain());
         Receive<ResetChrony>(OnResetRequested);
         Receive<ResetStep>(_ => StartResetStep());
         Receive<ResetStepSucceeded>(_ => OnResetStepSucceeded());
@@ -107,7 +125,8 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
     protected override void PreStart()
     {
         Self.Tell(Poll.Instance);
-        Timers.StartPeriodicTimer(PollTimerKey, Poll.Instance, _settings.ChronyPollInterval);
+        _pollInterval = _settings.ChronyPollInterval;
+        Timers.StartPeriodicTimer(PollTimerKey, Poll.Instance, _pollInterval);
     }
 
     protected override void PostStop()
@@ -148,19 +167,53 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
             PollFailed(ex);
             return;
         }
-        Timers.StartSingleTimer(ReplyTimerKey, LookForReply.Instance, FirstReplyLook);
+        if (!_firstLookRunning)
+            StartFirstLooks(FirstReplyLook);
     }
 
-    private void OnLookForReply()
+    /// <summary>Starts the periodic first look, the next one after <paramref name="delay"/>.</summary>
+    private void StartFirstLooks(TimeSpan delay)
     {
-        if (_pending is not { } poll) return;
+        Timers.StartPeriodicTimer(FirstLookTimerKey, FirstLook.Instance, delay, _pollInterval);
+        _firstLookRunning = true;
+    }
+
+    /// <summary>The periodic first look: looks for the reply of a poll not yet looked at, about <see cref="FirstReplyLook"/>
+    /// after its request (a poll that is already waiting for its later looks, or no poll, lets it pass).</summary>
+    private void OnFirstLook()
+    {
+        if (_pending is not { Looked: false } poll) return;
+        var elapsed = Stopwatch.GetElapsedTime(poll.StartedAt);
+        if (elapsed < FirstReplyLook - FirstLookTolerance)
+        {
+            // Out of phase, ahead of the request: this look is moved to FirstReplyLook after it, and the next ones with it.
+            StartFirstLooks(FirstReplyLook - elapsed);
+            return;
+        }
+        if (elapsed > FirstReplyLook + FirstLookTolerance)
+        {
+            // Out of phase, behind: look now, and from the next request on FirstReplyLook after it.
+            var next = _pollInterval + FirstReplyLook - elapsed;
+            StartFirstLooks(next > FirstReplyLook ? next : FirstReplyLook);
+        }
+        LookForReply(poll);
+    }
+
+    private void OnLookAgain()
+    {
+        if (_pending is { } poll) LookForReply(poll);
+    }
+
+    private void LookForReply(PendingPoll poll)
+    {
+        _pending = poll with { Looked = true };
         TrackingReply reply;
         try
         {
             if (!_client!.TryReceiveTracking(poll.Sequence, out reply))
             {
                 if (Stopwatch.GetElapsedTime(poll.StartedAt) < _settings.ChronyTimeout)
-                    Timers.StartSingleTimer(ReplyTimerKey, LookForReply.Instance, LaterReplyLooks);
+                    Timers.StartSingleTimer(LaterLookTimerKey, LookAgain.Instance, LaterReplyLooks);
                 else
                     PollFailed(new ChronyException(ChronyErrorKind.Timeout, _settings.ChronySocketPath,
                         $"chronyd at {_settings.ChronySocketPath} did not answer tracking within {_settings.ChronyTimeout.TotalMilliseconds:0} ms"));
@@ -186,7 +239,10 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
     private void PollFailed(Exception cause)
     {
         _pending = null;
-        Timers.Cancel(ReplyTimerKey);
+        Timers.Cancel(LaterLookTimerKey);
+        // No periodic look while no request is sent (chronyd gone: every poll fails to connect); the next request starts it.
+        Timers.Cancel(FirstLookTimerKey);
+        _firstLookRunning = false;
         // Start the next poll on a fresh socket: after a chronyd restart the old one is connected to a dead socket,
         // and a late reply to this request must not be taken for the next one's.
         _client?.Dispose();
@@ -312,15 +368,27 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
     {
         if (_settings.ChronyPollInterval <= RecoveryPollInterval) return;
         _recoveringSince = Stopwatch.GetTimestamp();
+        SetPollInterval(RecoveryPollInterval);
         Self.Tell(Poll.Instance);
-        Timers.StartPeriodicTimer(PollTimerKey, Poll.Instance, RecoveryPollInterval);
     }
 
     private void EndRecoveryPolling()
     {
         if (_recoveringSince is null) return;
         _recoveringSince = null;
-        Timers.StartPeriodicTimer(PollTimerKey, Poll.Instance, _settings.ChronyPollInterval);
+        SetPollInterval(_settings.ChronyPollInterval);
+    }
+
+    /// <summary>Polls every <paramref name="interval"/> from now on; the periodic first look follows from the next request,
+    /// in phase with it (a poll in flight is looked at on the later looks' timer).</summary>
+    private void SetPollInterval(TimeSpan interval)
+    {
+        _pollInterval = interval;
+        Timers.StartPeriodicTimer(PollTimerKey, Poll.Instance, interval);
+        Timers.Cancel(FirstLookTimerKey);
+        _firstLookRunning = false;
+        if (_pending is { Looked: false })
+            Timers.StartSingleTimer(LaterLookTimerKey, LookAgain.Instance, FirstReplyLook);
     }
 
     private void OnResetStepFailed(ResetStepFailed m)
@@ -410,10 +478,16 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
         private Poll() { }
     }
 
-    private sealed class LookForReply
+    private sealed class FirstLook
     {
-        public static readonly LookForReply Instance = new();
-        private LookForReply() { }
+        public static readonly FirstLook Instance = new();
+        private FirstLook() { }
+    }
+
+    private sealed class LookAgain
+    {
+        public static readonly LookAgain Instance = new();
+        private LookAgain() { }
     }
 
     private sealed class ResetStep
@@ -428,8 +502,9 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
         private ResetStepSucceeded() { }
     }
 
-    /// <summary>A tracking request in flight: its sequence number, the as_of read before it, and when it was sent.</summary>
-    private sealed record PendingPoll(uint Sequence, Timespec AsOf, long StartedAt);
+    /// <summary>A tracking request in flight: its sequence number, the as_of read before it, when it was sent, and whether
+    /// its reply was looked for yet. A struct: one poll, one less object.</summary>
+    private readonly record struct PendingPoll(uint Sequence, Timespec AsOf, long StartedAt, bool Looked = false);
 
     private sealed record ResetStepFailed(Exception Cause);
 }

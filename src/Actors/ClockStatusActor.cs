@@ -34,9 +34,10 @@ namespace ClockBound.Actors;
 /// </remarks>
 public sealed class ClockStatusActor : ReceiveActor, IWithTimers, IWithStash
 {
-    /// <summary>Timer key of the watchdog for a silent chrony poller ("missing data is an input, not silence"): restarted by
-    /// every chrony input, so it fires only when none came for <see cref="ChronySilenceLimit"/> (a periodic check would
-    /// wake the daemon 10 times a second for nothing; idle CPU, docs/performance-notes.md).</summary>
+    /// <summary>Timer key of the watchdog for a silent chrony poller ("missing data is an input, not silence"): kept ahead
+    /// of every chrony input (see <see cref="NoteChronyInputForWatchdog"/>), so it fires only when none came for
+    /// <see cref="ChronySilenceLimit"/> (a periodic check would wake the daemon 10 times a second for nothing; idle CPU,
+    /// docs/performance-notes.md).</summary>
     public const string ChronySilenceTimerKey = "chrony-silence-check";
 
     /// <summary>Timer key of the deadline after which the state is published even without inputs.</summary>
@@ -85,6 +86,11 @@ public sealed class ClockStatusActor : ReceiveActor, IWithTimers, IWithStash
 
     // --- liveness of the inputs ---
     private bool _chronySilent;
+    /// <summary>When the silence watchdog's timer was last started (<see cref="_monotonicClock"/>).</summary>
+    private Timespec _watchdogStartedAt;
+    /// <summary>A chrony input arrived after the watchdog's timer was started, at <see cref="_lastChronyInputAt"/>.</summary>
+    private bool _inputSinceWatchdogStarted;
+    private Timespec _lastChronyInputAt;
     private bool _sawChronyInput;
     private bool _sawVmClockInput;
     private bool _ignoredVmClockLogged;
@@ -263,7 +269,7 @@ public sealed class ClockStatusActor : ReceiveActor, IWithTimers, IWithStash
 
     private void NoteChronyInput()
     {
-        RestartSilenceWatchdog();
+        NoteChronyInputForWatchdog();
         _sawChronyInput = true;
         if (_chronySilent)
         {
@@ -272,13 +278,52 @@ public sealed class ClockStatusActor : ReceiveActor, IWithTimers, IWithStash
         }
     }
 
-    private void RestartSilenceWatchdog() =>
-        Timers.StartSingleTimer(ChronySilenceTimerKey, ChronySilent.Instance, ChronySilenceLimit);
+    /// <summary>A chrony input arrived: the watchdog must not fire before <see cref="ChronySilenceLimit"/> after it.
+    /// Restarting its timer on every input would cost a new timer per poll (Akka's timer, its message, a cancelable with
+    /// its CancellationTokenSource, the loop's entry; docs/performance-notes.md, "Round 5"): the timer is restarted only
+    /// when more than half the limit has passed since it was started, and otherwise the input is only noted. A watchdog
+    /// that fires after an input it did not see is started again for what is left of the limit after that input, so
+    /// the silence is still reported exactly one limit after the last input, and a steady poller never lets it fire.</summary>
+    private void NoteChronyInputForWatchdog()
+    {
+        var now = _monotonicClock();
+        if (now.NanosecondsSince(_watchdogStartedAt) > ToNanoseconds(ChronySilenceLimit) / 2)
+        {
+            RestartSilenceWatchdog(now);
+            return;
+        }
+        _inputSinceWatchdogStarted = true;
+        _lastChronyInputAt = now;
+    }
 
-    /// <summary>The watchdog fired: no chrony input for <see cref="ChronySilenceLimit"/>. Counts as one failed poll, and
-    /// so does every further limit of silence.</summary>
+    private void RestartSilenceWatchdog() => RestartSilenceWatchdog(_monotonicClock());
+
+    private void RestartSilenceWatchdog(Timespec now)
+    {
+        _watchdogStartedAt = now;
+        _inputSinceWatchdogStarted = false;
+        Timers.StartSingleTimer(ChronySilenceTimerKey, ChronySilent.Instance, ChronySilenceLimit);
+    }
+
+    /// <summary>The watchdog fired. After an input it did not see (<see cref="NoteChronyInputForWatchdog"/>), it is
+    /// started again for the rest of the limit after that input. Otherwise no chrony input came for
+    /// <see cref="ChronySilenceLimit"/>: that counts as one failed poll, and so does every further limit of silence.</summary>
     private void OnChronySilent()
     {
+        if (_inputSinceWatchdogStarted)
+        {
+            var now = _monotonicClock();
+            long left = ToNanoseconds(ChronySilenceLimit) - now.NanosecondsSince(_lastChronyInputAt);
+            _watchdogStartedAt = now;
+            _inputSinceWatchdogStarted = false;
+            if (left > 0)
+            {
+                // At least a millisecond: a coarse clock must not turn the rest into a burst of wake-ups.
+                Timers.StartSingleTimer(ChronySilenceTimerKey, ChronySilent.Instance,
+                    TimeSpan.FromTicks(Math.Max(left / 100, TimeSpan.TicksPerMillisecond)));
+                return;
+            }
+        }
         var reason = $"no chrony input for {ChronySilenceLimit.TotalMilliseconds} ms: the poller is stuck or restarting";
         if (!_chronySilent)
             _log.Warning("{0}; counting it as a failed poll", reason);

@@ -50,8 +50,19 @@ public sealed record PublishBound(ClockErrorBound Bound);
 /// <summary>Segment writer → event stream, after every successful write (the host's sd_notify READY/WATCHDOG and metrics use it).</summary>
 public sealed record SegmentWritten(ushort Generation, ClockStatus Status, Timespec WrittenAt)
 {
+    private readonly PublishBound? _published;
+
+    /// <summary>The write of <paramref name="published"/>: refers to the segment writer's message instead of copying its
+    /// 64-byte record (one write per poll; docs/performance-notes.md, "Round 5").</summary>
+    public SegmentWritten(ushort generation, Timespec writtenAt, PublishBound published)
+        : this(generation, published.Bound.Status, writtenAt) => _published = published;
+
     /// <summary>The record written.</summary>
-    public ClockErrorBound Bound { get; init; }
+    public ClockErrorBound Bound
+    {
+        get => _published?.Bound ?? default;
+        init => _published = new PublishBound(value);
+    }
 }
 
 /// <summary>Clock status → event stream: the state machine moved. Logged with the inputs that caused it.</summary>

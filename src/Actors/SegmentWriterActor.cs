@@ -48,7 +48,7 @@ public sealed class SegmentWriterActor : ReceiveActor
     {
         var writer = _writer ?? throw new InvalidOperationException($"segment {_shmPath} is not open");
         writer.Write(publish.Bound);
-        Context.System.EventStream.Publish(new SegmentWritten(writer.Generation, publish.Bound.Status, Clocks.MonotonicCoarse()) { Bound = publish.Bound });
+        Context.System.EventStream.Publish(new SegmentWritten(writer.Generation, Clocks.MonotonicCoarse(), publish));
     }
 }
 

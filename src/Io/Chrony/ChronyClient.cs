@@ -32,6 +32,8 @@ public sealed class ChronyClient : IDisposable
     /// or a call fails; null otherwise.</summary>
     private uint? _pendingTracking;
     private bool _disposed;
+    /// <summary>The reference address of the last tracking reply, reused by the next one while it is the same.</summary>
+    private System.Net.IPAddress? _lastReferenceAddress;
 
     private ChronyClient(Socket socket, string socketPath, string chronySocketPath, TimeSpan timeout)
     {
@@ -175,7 +177,9 @@ public sealed class ChronyClient : IDisposable
     {
         try
         {
-            return TrackingReply.ReadFrom(_reply);
+            var reply = TrackingReply.ReadFrom(_reply, _lastReferenceAddress);
+            _lastReferenceAddress = reply.ReferenceAddress ?? _lastReferenceAddress;
+            return reply;
         }
         catch (InvalidDataException e)
         {

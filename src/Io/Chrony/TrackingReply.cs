@@ -42,14 +42,21 @@ public readonly record struct TrackingReply(
     /// Decodes a whole 104-byte tracking reply packet (header already validated). Throws <see cref="InvalidDataException"/>
     /// for a reference time with 10^9 nanoseconds or more.
     /// </summary>
-    public static TrackingReply ReadFrom(ReadOnlySpan<byte> packet)
+    public static TrackingReply ReadFrom(ReadOnlySpan<byte> packet) => ReadFrom(packet, previousAddress: null);
+
+    /// <summary>
+    /// As <see cref="ReadFrom(ReadOnlySpan{byte})"/>, but a reference address equal to <paramref name="previousAddress"/>
+    /// (the previous reply's, say) is that instance instead of a new one: a poller that decodes a reply 10 times a second
+    /// allocates no address while chronyd keeps its reference.
+    /// </summary>
+    public static TrackingReply ReadFrom(ReadOnlySpan<byte> packet, IPAddress? previousAddress)
     {
         packet = packet[..PacketSize];
         var family = BinaryPrimitives.ReadUInt16BigEndian(packet[AddressFamilyOffset..]);
         var address = family switch
         {
-            FamilyIPv4 => new IPAddress(packet.Slice(AddressOffset, 4)),
-            FamilyIPv6 => new IPAddress(packet.Slice(AddressOffset, 16)),
+            FamilyIPv4 => Address(packet.Slice(AddressOffset, 4), previousAddress),
+            FamilyIPv6 => Address(packet.Slice(AddressOffset, 16), previousAddress),
             _ => null, // 0 unspecified, 3 a reference id without address (refclock, local)
         };
 
@@ -81,6 +88,17 @@ public readonly record struct TrackingReply(
             RootDelay: Float(packet, 6),
             RootDispersion: Float(packet, 7),
             LastUpdateInterval: Float(packet, 8));
+    }
+
+    private static IPAddress Address(ReadOnlySpan<byte> bytes, IPAddress? previous)
+    {
+        Span<byte> previousBytes = stackalloc byte[16];
+        // A decoded IPv6 address has scope 0 (ScopeId throws for IPv4).
+        return previous is not null && (previous.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6 || previous.ScopeId == 0)
+               && previous.TryWriteBytes(previousBytes, out int length) && length == bytes.Length
+               && previousBytes[..length].SequenceEqual(bytes)
+            ? previous
+            : new IPAddress(bytes);
     }
 
     private static double Float(ReadOnlySpan<byte> packet, int index) =>

@@ -76,6 +76,22 @@ public class ChronyWireFormatTests
     }
 
     [Fact]
+    public void A_reference_address_equal_to_the_previous_one_must_be_that_instance()
+    {
+        var same = IPAddress.Parse("127.0.0.1");
+        Assert.Same(same, TrackingReply.ReadFrom(SynchronisedTrackingReply, same).ReferenceAddress);
+
+        // Another address, another family, or an IPv6 address with a scope: a new, decoded address.
+        foreach (var other in new[] { IPAddress.Parse("127.0.0.2"), IPAddress.Parse("::ffff:127.0.0.1"), IPAddress.Parse("fe80::1%2") })
+        {
+            var decoded = TrackingReply.ReadFrom(SynchronisedTrackingReply, other).ReferenceAddress;
+            Assert.NotSame(other, decoded);
+            Assert.Equal(IPAddress.Parse("127.0.0.1"), decoded);
+        }
+        Assert.Null(TrackingReply.ReadFrom(UnsynchronisedTrackingReply, same).ReferenceAddress);
+    }
+
+    [Fact]
     public void Unsynchronised_tracking_reply_must_decode_to_leap_3_without_reference()
     {
         Assert.True(ChronyReplyValidator.IsValidReply(UnsynchronisedTrackingReply, ChronyCommand.Tracking, UnsynchronisedSequence, Socket));
