@@ -32,7 +32,9 @@ internal static class Report
             Row("Private_Dirty growth", $"{growth.PrivateDirtyKb / 1024:+0.00;-0.00;0} MB/hour (kB: {Span(s => s.PrivateDirtyKb)})");
             Row("open fds growth", $"{growth.Fds:+0.0;-0.0;0} per hour ({Span(s => s.Fds)})");
             Row("threads growth", $"{growth.Threads:+0.0;-0.0;0} per hour ({Span(s => s.Threads)})");
-            Row("measured", $"{windows.Count} runs, {growth.Measured.TotalMinutes:0.0} min in all; GC heap not sampled (RSS and Private_Dirty only)");
+            Row("GC heap growth (dotnet_total_memory_bytes: live objects plus garbage since the last collection)",
+                growth.GcHeapKb is { } gc ? $"{gc / 1024:+0.00;-0.00;0} MB/hour (kB: {Span(s => s.GcHeapKb ?? -1)})" : "not scraped");
+            Row("measured", $"{windows.Count} runs, {growth.Measured.TotalMinutes:0.0} min in all");
         }
         else
         {

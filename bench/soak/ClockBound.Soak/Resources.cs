@@ -2,20 +2,20 @@ using System.Globalization;
 
 namespace ClockBound.Soak;
 
-/// <summary>One reading of a daemon process's resources from /proc. The GC heap is not among them: /proc cannot see
-/// it, the daemon's metrics do not export it, and an EventPipe session would weigh on what it measures.</summary>
-internal sealed record ResourceSample(int Run, TimeSpan RunAge, long RssKb, long PrivateDirtyKb, int Fds, int Threads)
+/// <summary>One reading of a daemon process's resources from /proc, and of its GC heap (dotnet_total_memory_bytes from its
+/// metrics endpoint: live objects plus what was allocated since the last collection; null when the scrape failed).</summary>
+internal sealed record ResourceSample(int Run, TimeSpan RunAge, long RssKb, long PrivateDirtyKb, int Fds, int Threads, long? GcHeapKb)
 {
     /// <summary>The sample of <paramref name="pid"/>, or null when it exited meanwhile.</summary>
-    public static ResourceSample? Take(int run, TimeSpan runAge, int pid)
+    public static ResourceSample? Take(int run, TimeSpan runAge, int pid, long? gcHeapKb)
     {
         try
         {
-            return new(run, runAge,
-                Kilobytes(File.ReadAllLines($"/proc/{pid}/status"), "VmRSS:"),
-                Kilobytes(File.ReadAllLines($"/proc/{pid}/smaps_rollup"), "Private_Dirty:"),
-                Directory.GetFileSystemEntries($"/proc/{pid}/fd").Length,
-                Directory.GetDirectories($"/proc/{pid}/task").Length);
+            return new(run, runAge, GcHeapKb: gcHeapKb,
+                RssKb: Kilobytes(File.ReadAllLines($"/proc/{pid}/status"), "VmRSS:"),
+                PrivateDirtyKb: Kilobytes(File.ReadAllLines($"/proc/{pid}/smaps_rollup"), "Private_Dirty:"),
+                Threads: Directory.GetDirectories($"/proc/{pid}/task").Length,
+                Fds: Directory.GetFileSystemEntries($"/proc/{pid}/fd").Length);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -61,15 +61,20 @@ internal sealed class ResourceLog(TimeSpan warmUp)
     ];
 
     /// <summary>Summed growth over the windows, per hour of window; null when no run had a window.</summary>
-    public (double RssKb, double PrivateDirtyKb, double Fds, double Threads, TimeSpan Measured)? GrowthPerHour()
+    public (double RssKb, double PrivateDirtyKb, double Fds, double Threads, double? GcHeapKb, TimeSpan Measured)? GrowthPerHour()
     {
         var windows = Windows();
         double hours = windows.Sum(w => (w.To.RunAge - w.From.RunAge).TotalHours);
         if (hours <= 0) return null;
+        // The GC heap only over the windows whose both ends were scraped.
+        var gc = windows.Where(w => w.From.GcHeapKb is not null && w.To.GcHeapKb is not null).ToList();
+        double gcHours = gc.Sum(w => (w.To.RunAge - w.From.RunAge).TotalHours);
+        double? gcGrowth = gcHours > 0 ? gc.Sum(w => w.To.GcHeapKb!.Value - w.From.GcHeapKb!.Value) / gcHours : null;
         return (windows.Sum(w => w.To.RssKb - w.From.RssKb) / hours,
             windows.Sum(w => w.To.PrivateDirtyKb - w.From.PrivateDirtyKb) / hours,
             windows.Sum(w => w.To.Fds - w.From.Fds) / hours,
             windows.Sum(w => w.To.Threads - w.From.Threads) / hours,
+            gcGrowth,
             TimeSpan.FromHours(hours));
     }
 }

@@ -38,6 +38,10 @@ internal sealed class Soak : IAsyncDisposable
     private readonly List<DaemonProcess> _daemons = [];
     private readonly List<ReaderProcessRun> _readers = [];
     private readonly Stopwatch _clock = Stopwatch.StartNew();
+    /// <summary>Scrapes the daemon's metrics endpoint for the GC heap (one request a minute, as a Prometheus would make).</summary>
+    private readonly HttpClient _metrics = new() { Timeout = TimeSpan.FromSeconds(5) };
+    /// <summary>The current daemon's --metrics-listen port (a new one for each run).</summary>
+    private int _metricsPort;
     private readonly Invariants _invariants;
     private ChronydSandbox? _sandbox;
     private FakeVmClock? _vmClock;
@@ -101,7 +105,7 @@ internal sealed class Soak : IAsyncDisposable
                 await Task.Delay(fault.Gap, cancel);
                 if (_clock.Elapsed >= duration) break;
             }
-            Sample();
+            await SampleAsync();
             await StopReadersAsync();
             if (Daemon.HasExited) _invariants.Violation($"the daemon exited with {Daemon.WaitForExitAsync(ProcessTimeout).Result}");
         }
@@ -172,7 +176,7 @@ internal sealed class Soak : IAsyncDisposable
     /// must replace by a fresh file. Returns the timeline index from which the recovery is awaited.</summary>
     private async Task<int> RestartAsync(PlannedFault fault, CancellationToken cancel)
     {
-        Sample(); // the run's last figures
+        await SampleAsync(); // the run's last figures
         bool corrupt = fault.Class == FaultClass.CorruptRestart;
         // Clients mapping a segment that is truncated under them would fault: the readers stop before and start again on
         // the repaired file, as clients reopen a segment they find unusable.
@@ -222,9 +226,11 @@ internal sealed class Soak : IAsyncDisposable
     private async Task StartDaemonAsync(CancellationToken cancel)
     {
         cancel.ThrowIfCancellationRequested();
+        // With its metrics endpoint, as a fleet watched by Prometheus runs it; the soak scrapes it once a minute.
+        _metricsPort = LocalPorts.FreeTcp();
         var daemon = DaemonProcess.Start(
             ["--max-drift-rate", MaxDriftPpm, "-c", _dir.Combine("soak.conf"), "--chrony-socket", Sandbox.ClientSocketPath,
-             "--shm-path", ShmPath, "--vmclock-path", VmClock.Path],
+             "--shm-path", ShmPath, "--vmclock-path", VmClock.Path, "--metrics-listen", $"127.0.0.1:{_metricsPort}"],
             // Workstation GC, as a console daemon has by default: said explicitly, since the leak figures depend on it.
             new Dictionary<string, string?> { ["DOTNET_gcServer"] = "0" });
         lock (_daemons) _daemons.Add(daemon);
@@ -311,17 +317,33 @@ internal sealed class Soak : IAsyncDisposable
     {
         using var timer = new PeriodicTimer(SamplePeriod);
         while (await timer.WaitForNextTickAsync(cancel))
-            Sample();
+            await SampleAsync();
     }
 
-    private void Sample()
+    private async Task SampleAsync()
     {
         if (_restarting || _daemon is not { HasExited: false } daemon) return;
-        if (ResourceSample.Take(_daemons.Count, _clock.Elapsed - _runStartedAt, daemon.Pid) is { } sample)
+        long? gcHeapKb = await GcHeapKilobytesAsync();
+        if (ResourceSample.Take(_daemons.Count, _clock.Elapsed - _runStartedAt, daemon.Pid, gcHeapKb) is { } sample)
         {
             Resources.Add(sample);
             Log($"run {sample.Run} at {sample.RunAge.TotalMinutes:0.0} min: RSS {sample.RssKb} kB, Private_Dirty {sample.PrivateDirtyKb} kB, " +
-                $"{sample.Fds} fds, {sample.Threads} threads");
+                $"GC heap {(sample.GcHeapKb is { } kb ? $"{kb} kB" : "not scraped")}, {sample.Fds} fds, {sample.Threads} threads");
+        }
+    }
+
+    /// <summary>dotnet_total_memory_bytes from the daemon's metrics endpoint, in kB; null when the scrape fails.</summary>
+    private async Task<long?> GcHeapKilobytesAsync()
+    {
+        try
+        {
+            var text = await _metrics.GetStringAsync($"http://127.0.0.1:{_metricsPort}/metrics");
+            var line = text.Split('\n').FirstOrDefault(l => l.StartsWith("dotnet_total_memory_bytes ", StringComparison.Ordinal));
+            return line is null ? null : (long)(double.Parse(line[(line.IndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture) / 1024);
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or FormatException)
+        {
+            return null;
         }
     }
 
@@ -358,6 +380,7 @@ internal sealed class Soak : IAsyncDisposable
             foreach (var reader in _readers) await reader.DisposeAsync();
             foreach (var daemon in _daemons) await daemon.DisposeAsync();
             _invariants.Dispose();
+            _metrics.Dispose();
             _vmClock?.Dispose();
             if (_sandbox is not null) await _sandbox.DisposeAsync();
         }

@@ -94,6 +94,9 @@ internal static class DaemonRunner
     {
         var registry = Prometheus.Metrics.NewCustomRegistry();
         metrics = new ClockBoundMetrics(registry);
+        // The runtime's own figures next to the daemon's (dotnet_total_memory_bytes, dotnet_collection_count_total,
+        // process_*): what an operator watches for a leak over months, read only when scraped.
+        Prometheus.DotNetStats.Register(registry);
         string host = listen.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{listen.Address}]" : listen.Address.ToString();
         var server = new Prometheus.MetricServer(host, listen.Port, "metrics/", registry);
         try

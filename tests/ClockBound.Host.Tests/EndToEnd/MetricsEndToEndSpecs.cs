@@ -17,7 +17,7 @@ public sealed class MetricsEndToEndSpecs(SynchronisedChronyd chrony) : IClassFix
     public async Task Metrics_must_match_the_segment_and_chronyd()
     {
         string shm = _dir.Combine("shm0");
-        int port = FreeTcpPort();
+        int port = LocalPorts.FreeTcp();
         await using var daemon = DaemonProcess.Start(["-m", "50", "-d", "--chrony-socket", chrony.Sandbox.ClientSocketPath,
             "--shm-path", shm, "--metrics-listen", $"127.0.0.1:{port}"], null);
         await daemon.WaitUntilAsync(() => RawSegment.TryRead(shm)?.ClockStatus == RawSegment.Synchronized, TimeSpan.FromSeconds(20), "Synchronized");
@@ -41,6 +41,10 @@ public sealed class MetricsEndToEndSpecs(SynchronisedChronyd chrony) : IClassFix
         Assert.InRange(metrics["clockbound_chrony_root_delay_seconds"], 0, 0.01);   // loopback NTP
         Assert.InRange(metrics["clockbound_chrony_update_interval_seconds"], 0.01, 10);
         Assert.DoesNotContain(metrics.Keys, k => k.StartsWith("clockbound_chrony_poll_failures_total{", StringComparison.Ordinal));
+        // The runtime's own figures (for memory alerts and the soak's GC heap samples).
+        Assert.InRange(metrics["dotnet_total_memory_bytes"], 1, 64 * 1024 * 1024);
+        Assert.True(metrics["process_num_threads"] >= 2);
+        Assert.True(metrics["process_working_set_bytes"] > metrics["dotnet_total_memory_bytes"]);
 
         daemon.Signal(DaemonProcess.SIGTERM);
         Assert.Equal(0, await daemon.WaitForExitAsync(TimeSpan.FromSeconds(15)));
@@ -71,12 +75,5 @@ public sealed class MetricsEndToEndSpecs(SynchronisedChronyd chrony) : IClassFix
             result[line[..space]] = double.Parse(line[(space + 1)..], CultureInfo.InvariantCulture);
         }
         return result;
-    }
-
-    private static int FreeTcpPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

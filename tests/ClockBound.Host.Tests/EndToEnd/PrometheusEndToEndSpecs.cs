@@ -29,7 +29,7 @@ public sealed class PrometheusEndToEndSpecs(SynchronisedChronyd chrony) : IClass
     public async Task Prometheus_must_store_the_segments_values_and_fire_ClockBoundNotSynchronized_when_chronyd_is_unsynchronised()
     {
         string shm = _dir.Combine("shm0");
-        int metricsPort = PrometheusProcess.FreeTcpPort();
+        int metricsPort = LocalPorts.FreeTcp();
         string instance = $"127.0.0.1:{metricsPort}";
         await using var daemon = StartDaemon(shm, metricsPort);
         await daemon.WaitUntilAsync(() => RawSegment.TryRead(shm)?.ClockStatus == RawSegment.Synchronized, StepTimeout, "Synchronized");
@@ -124,7 +124,7 @@ public sealed class PrometheusEndToEndSpecs(SynchronisedChronyd chrony) : IClass
     public async Task Grafana_dashboard_and_Prometheus_rules_must_query_only_metrics_the_daemon_exports()
     {
         string shm = _dir.Combine("shm0");
-        int metricsPort = PrometheusProcess.FreeTcpPort();
+        int metricsPort = LocalPorts.FreeTcp();
         await using var daemon = StartDaemon(shm, metricsPort);
         await daemon.WaitUntilAsync(() => RawSegment.TryRead(shm)?.ClockStatus == RawSegment.Synchronized, StepTimeout, "Synchronized");
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };

@@ -42,7 +42,7 @@ internal sealed class PrometheusProcess : IDisposable
         var dir = new TempDirectory("cb-prom");
         File.WriteAllText(dir.Combine("prometheus.yml"), config);
         foreach (var (name, text) in files) File.WriteAllText(dir.Combine(name), text);
-        int port = FreeTcpPort();
+        int port = LocalPorts.FreeTcp();
         var psi = new ProcessStartInfo("prometheus")
         {
             RedirectStandardOutput = true,
@@ -109,12 +109,5 @@ internal sealed class PrometheusProcess : IDisposable
         _process.Dispose();
         _http.Dispose();
         _dir.Dispose();
-    }
-
-    public static int FreeTcpPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -229,7 +229,7 @@ public sealed class SystemdServiceSpecs(PublishedInstall published, ITestOutputH
     public async Task The_metrics_drop_in_must_serve_metrics_on_loopback()
     {
         await using var world = await RunningAsync(published);
-        int port = FreeTcpPort();
+        int port = LocalPorts.FreeTcp();
         string dropIn = (await File.ReadAllTextAsync(RepoPaths.Config("clockbound-metrics.conf"))).Replace("127.0.0.1:9464", $"127.0.0.1:{port}");
         await world.AddDropInAsync("70-metrics.conf", dropIn);
         await world.Systemd.SystemctlAsync("restart", ServiceWorld.Unit);
@@ -279,10 +279,4 @@ public sealed class SystemdServiceSpecs(PublishedInstall published, ITestOutputH
     private static void AssertNeverUnknownNorDisrupted(IReadOnlyList<SegmentTimeline.Entry> entries) =>
         Assert.All(entries, e => Assert.Contains(e.Status, new[] { Io.Segment.ClockStatus.Synchronized, Io.Segment.ClockStatus.FreeRunning }));
 
-    private static int FreeTcpPort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }
