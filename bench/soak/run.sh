@@ -3,7 +3,7 @@
 # out) against a sandboxed chronyd pair (chronyd -x, loopback only: the system clock is never touched) and a VMClock
 # file, for N minutes under a seeded random fault campaign, with 4 reader processes, an invariant checker and leak
 # samples every minute. Prints one table; exit 1 on any violation, torn or failed read.
-# Usage: bench/soak/run.sh --minutes N [--seed S] [--trx FILE]
+# Usage: bench/soak/run.sh --minutes N [--seed S] [--min-run M] [--trx FILE]
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bash scripts/setup.sh >/dev/null

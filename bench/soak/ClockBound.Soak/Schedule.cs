@@ -57,10 +57,11 @@ internal static class Schedule
     public static TimeSpan MinRunBeforeRestart(TimeSpan duration) =>
         TimeSpan.FromTicks(Math.Clamp(duration.Ticks / 3, TimeSpan.FromMinutes(1).Ticks, TimeSpan.FromMinutes(20).Ticks));
 
-    public static IReadOnlyList<PlannedFault> Plan(int seed, TimeSpan duration)
+    /// <summary>The campaign of <paramref name="seed"/>; no restart before the current daemon has run <paramref name="minRun"/>
+    /// (planned time).</summary>
+    public static IReadOnlyList<PlannedFault> Plan(int seed, TimeSpan duration, TimeSpan minRun)
     {
         var random = new Random(seed);
-        var minRun = MinRunBeforeRestart(duration);
         var plan = new List<PlannedFault>();
         var at = TimeSpan.Zero;
         var runStart = TimeSpan.Zero;
