@@ -38,7 +38,9 @@ public sealed class SecondDaemonSpecs(ITestOutputHelper output)
         for (int write = 0; write < WritesAfterRefusal; write++)
         {
             var segment = await scenario.WaitForSegmentAsync(first, s => s.Generation != seen, Patience, $"write {write + 1} after the refusal");
-            Assert.Equal(RawSegment.Synchronized, segment.ClockStatus);
+            // Synchronized, or FreeRunning when chronyd's reference briefly looks stale (its own verdict: right after the
+            // start's reset and burst its update interval is short, and "older than 8 intervals" comes quickly).
+            Assert.Contains(segment.ClockStatus, new[] { RawSegment.Synchronized, RawSegment.FreeRunning });
             seen = segment.Generation;
         }
         Assert.False(first.HasExited);
