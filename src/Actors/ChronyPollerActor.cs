@@ -79,8 +79,6 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
     private ChronyClient? _client;
     /// <summary>The poll whose reply is awaited; null when no poll is in flight.</summary>
     private PendingPoll? _pending;
-    /// <summary>The periodic first-look timer runs (stopped by a failed poll, started by the next request).</summary>
-    private bool _firstLookRunning;
     /// <summary>The period of the polls now: the configured one, or <see cref="RecoveryPollInterval"/> after a reset.</summary>
     private TimeSpan _pollInterval;
 
@@ -167,7 +165,8 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
             PollFailed(ex);
             return;
         }
-        if (!_firstLookRunning)
+        // The periodic first look is stopped by a failed poll and by a change of the poll interval: the next request starts it.
+        if (!Timers.IsTimerActive(FirstLookTimerKey))
             StartFirstLooks(FirstReplyLook);
     }
 
@@ -175,7 +174,6 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
     private void StartFirstLooks(TimeSpan delay)
     {
         Timers.StartPeriodicTimer(FirstLookTimerKey, FirstLook.Instance, delay, _pollInterval);
-        _firstLookRunning = true;
     }
 
     /// <summary>The periodic first look: looks for the reply of a poll not yet looked at, about <see cref="FirstReplyLook"/>
@@ -242,7 +240,6 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
         Timers.Cancel(LaterLookTimerKey);
         // No periodic look while no request is sent (chronyd gone: every poll fails to connect); the next request starts it.
         Timers.Cancel(FirstLookTimerKey);
-        _firstLookRunning = false;
         // Start the next poll on a fresh socket: after a chronyd restart the old one is connected to a dead socket,
         // and a late reply to this request must not be taken for the next one's.
         _client?.Dispose();
@@ -386,7 +383,6 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
         _pollInterval = interval;
         Timers.StartPeriodicTimer(PollTimerKey, Poll.Instance, interval);
         Timers.Cancel(FirstLookTimerKey);
-        _firstLookRunning = false;
         if (_pending is { Looked: false })
             Timers.StartSingleTimer(LaterLookTimerKey, LookAgain.Instance, FirstReplyLook);
     }
