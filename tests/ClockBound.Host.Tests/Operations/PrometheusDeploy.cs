@@ -59,8 +59,9 @@ internal static partial class PrometheusDeploy
         return result;
     }
 
-    /// <summary>The daemon's metric names (clockbound_...) an expression uses; recorded series (instance:clockbound_...:...)
-    /// and label values are not metric names of the daemon.</summary>
+    /// <summary>The daemon's metric names an expression uses: its own (clockbound_...) and the runtime's that
+    /// prometheus-net exports (process_..., dotnet_...); recorded series (instance:clockbound_...:...) and label values
+    /// are not metric names of the daemon.</summary>
     public static IEnumerable<string> DaemonMetricNames(string expr) =>
         DaemonMetricName().Matches(expr).Select(m => m.Value);
 
@@ -84,6 +85,6 @@ internal static partial class PrometheusDeploy
     [GeneratedRegex(@"^(\s*)for:\s*\S+\s*$", RegexOptions.Multiline)]
     private static partial Regex ForLine();
 
-    [GeneratedRegex(@"(?<![\w:])clockbound_[A-Za-z0-9_]+(?![\w:])")]
+    [GeneratedRegex(@"(?<![\w:])(?:clockbound|process|dotnet)_[A-Za-z0-9_]+(?![\w:])")]
     private static partial Regex DaemonMetricName();
 }
