@@ -50,6 +50,7 @@ public sealed class ClockBoundActor : ReceiveActor
                 ? StartSupervised(PhcReaderActor.Props(settings, clockStatus), "phc-reader", settings)
                 : null;
             var signalListener = StartSupervised(SignalListenerActor.Props(clockStatus, onReopenLogs), "signal-listener", settings);
+            Context.ActorOf(NativeHeapTrimmerActor.Props(), NativeHeapTrimmerActor.Name);
 
             created?.TrySetResult(new ClockBoundActorRefs(
                 segmentWriter, clockStatus, _chronyPoller, vmClockWatcher, phcReader, signalListener));

@@ -9,7 +9,7 @@ public static class ClockBoundActorsExtensions
     /// <summary>
     /// Starts the daemon's actors under <c>/user/clockbound</c> (see <see cref="ClockBoundActor"/>): segment-writer,
     /// clock-status, chrony-poller, vmclock-watcher (unless clock-disruption support is disabled), phc-reader (only with a
-    /// PHC interface), signal-listener. Each is registered in the <see cref="ActorRegistry"/> under its key type
+    /// PHC interface), signal-listener, native-heap-trimmer. Each is registered in the <see cref="ActorRegistry"/> under its key type
     /// (<see cref="ClockStatusActorKey"/>, …); the root under <see cref="ClockBoundActorKey"/>.
     /// </summary>
     /// <param name="previous">What the previous run left in the segment, read before anything was written.</param>
