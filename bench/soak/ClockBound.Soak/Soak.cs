@@ -328,7 +328,8 @@ internal sealed class Soak : IAsyncDisposable
         {
             Resources.Add(sample);
             Log($"run {sample.Run} at {sample.RunAge.TotalMinutes:0.0} min: RSS {sample.RssKb} kB, Private_Dirty {sample.PrivateDirtyKb} kB, " +
-                $"GC heap {(sample.GcHeapKb is { } kb ? $"{kb} kB" : "not scraped")}, {sample.Fds} fds, {sample.Threads} threads");
+                $"GC heap {(sample.GcHeapKb is { } kb ? $"{kb} kB" : "not scraped")}, {sample.Fds} fds, {sample.Threads} threads " +
+                $"(RSS kB: anonymous {sample.Rss.AnonymousKb}, code {sample.Rss.CodeKb}, files {sample.Rss.FilesKb})");
         }
     }
 
