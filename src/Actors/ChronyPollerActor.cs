@@ -398,7 +398,7 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
             return;
         }
 
-        var cause = Unwrap(m.Cause);
+        var cause = PipedFailure.Cause(m.Cause);
         if (_resetPhase == ResetPhase.Bursting && KindOf(cause) == ChronyErrorKind.NoSuchSource)
         {
             // A chronyd without any NTP source (a PHC or other reference clocks only) refuses every burst with "no such
@@ -455,9 +455,6 @@ public sealed class ChronyPollerActor : ReceiveActor, IWithTimers
         try { return start(); }
         catch (Exception ex) { return Task.FromException(ex); }
     }
-
-    private static Exception Unwrap(Exception ex) =>
-        ex is AggregateException { InnerExceptions.Count: 1 } agg ? Unwrap(agg.InnerExceptions[0]) : ex;
 
     private static ChronyErrorKind KindOf(Exception ex) => ex switch
     {

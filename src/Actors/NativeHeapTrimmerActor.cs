@@ -13,6 +13,8 @@ namespace ClockBound.Actors;
 /// <remarks>
 /// Measured on a daemon five minutes into a fault campaign (bench/soak): one trim took its private dirty memory from
 /// 36.7 to 26.2 MB (the main arena 10.0 → 1.8 MB, freed at start-up; the thread arenas −2.3 MB, JIT scratch memory).
+/// Not every daemon has that much to give back: in an idle one against a chronyd that answers, the main arena's 9.7 MB
+/// are in use (docs/performance-notes.md, "Round 6").
 /// The trim runs as a task piped back to the actor, like the daemon's I/O: it locks each arena in turn and must not
 /// hold up the actors' thread. One trim at a time; the next is scheduled when one completes.
 /// </remarks>
@@ -22,7 +24,7 @@ public sealed class NativeHeapTrimmerActor : ReceiveActor, IWithTimers
     public const string Name = "native-heap-trimmer";
 
     /// <summary>30 s: by then start-up (configuration, assembly loading, the actor system, the first chronyd polls) has
-    /// freed what it borrowed, about 8 MB in the main arena.</summary>
+    /// freed what it borrowed (up to 8 MB of the main arena, measured).</summary>
     public static readonly TimeSpan FirstTrimDelay = TimeSpan.FromSeconds(30);
 
     /// <summary>1 min: what the process frees between two trims stays resident only that long, and a trim (0.3 ms; 3–4 ms the
@@ -72,8 +74,7 @@ public sealed class NativeHeapTrimmerActor : ReceiveActor, IWithTimers
 
     private void OnTrimFailed(TrimFailed m)
     {
-        var cause = m.Cause is AggregateException { InnerExceptions.Count: 1 } agg ? agg.InnerExceptions[0] : m.Cause;
-        _log.Warning("Trimming the native heap failed: {0}", cause.Message);
+        _log.Warning("Trimming the native heap failed: {0}", PipedFailure.Cause(m.Cause).Message);
         Timers.StartSingleTimer(TrimTimerKey, Trim.Instance, TrimInterval);
     }
 

@@ -98,7 +98,7 @@ public sealed class PhcReaderActor : ReceiveActor, IWithTimers
     private void OnReadFailed(ReadFailed m)
     {
         Timers.Cancel(ReadTimeoutTimerKey);
-        var cause = m.Cause is AggregateException { InnerExceptions.Count: 1 } agg ? agg.InnerExceptions[0] : m.Cause;
+        var cause = PipedFailure.Cause(m.Cause);
         _clockStatus.Tell(new PhcReadFailed(cause.Message));
         _failures.Failure(cause.Message);
         ScheduleNextRead();
