@@ -29,12 +29,10 @@ internal static class Report
         {
             string Span(Func<ResourceSample, long> f) => string.Join(", ", windows.Select(w => $"{f(w.From)} → {f(w.To)}"));
             Row($"RSS growth ({basis})", $"{growth.RssKb / 1024:+0.00;-0.00;0} MB/hour (kB: {Span(s => s.RssKb)})");
-            if (soak.Resources.RssGrowthByKindPerHour() is { } kinds)
-            {
-                Row("RSS growth by kind: anonymous (C heap, GC heap, stacks) / runtime code (JIT, stubs) / files",
-                    $"{kinds.AnonymousKb / 1024.0:+0.00;-0.00;0} / {kinds.CodeKb / 1024.0:+0.00;-0.00;0} / {kinds.FilesKb / 1024.0:+0.00;-0.00;0} MB/hour " +
-                    $"(kB: {Span(s => s.Rss.AnonymousKb)} / {Span(s => s.Rss.CodeKb)} / {Span(s => s.Rss.FilesKb)})");
-            }
+            var kinds = growth.RssKinds;
+            Row("RSS growth by kind: anonymous (C heap, GC heap, stacks) / runtime code (JIT, stubs) / files",
+                $"{kinds.AnonymousKb / 1024.0:+0.00;-0.00;0} / {kinds.CodeKb / 1024.0:+0.00;-0.00;0} / {kinds.FilesKb / 1024.0:+0.00;-0.00;0} MB/hour " +
+                $"(kB: {Span(s => s.Rss.AnonymousKb)} / {Span(s => s.Rss.CodeKb)} / {Span(s => s.Rss.FilesKb)})");
             Row("Private_Dirty growth", $"{growth.PrivateDirtyKb / 1024:+0.00;-0.00;0} MB/hour (kB: {Span(s => s.PrivateDirtyKb)})");
             Row("open fds growth", $"{growth.Fds:+0.0;-0.0;0} per hour ({Span(s => s.Fds)})");
             Row("threads growth", $"{growth.Threads:+0.0;-0.0;0} per hour ({Span(s => s.Threads)})");

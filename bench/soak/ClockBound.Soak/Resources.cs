@@ -102,18 +102,9 @@ internal sealed class ResourceLog(TimeSpan warmUp)
            select (warm[0], warm[^1]),
     ];
 
-    /// <summary>Summed growth of the RSS by kind over the windows, per hour of window; null when no run had a window.</summary>
-    public RssByKind? RssGrowthByKindPerHour()
-    {
-        var windows = Windows();
-        double hours = windows.Sum(w => (w.To.RunAge - w.From.RunAge).TotalHours);
-        if (hours <= 0) return null;
-        long Growth(Func<RssByKind, long> kind) => (long)(windows.Sum(w => kind(w.To.Rss) - kind(w.From.Rss)) / hours);
-        return new(Growth(k => k.CodeKb), Growth(k => k.FilesKb), Growth(k => k.AnonymousKb));
-    }
-
-    /// <summary>Summed growth over the windows, per hour of window; null when no run had a window.</summary>
-    public (double RssKb, double PrivateDirtyKb, double Fds, double Threads, double? GcHeapKb, TimeSpan Measured)? GrowthPerHour()
+    /// <summary>Summed growth over the windows, per hour of window (<c>RssKinds</c>: the RSS by kind of mapping); null when
+    /// no run had a window.</summary>
+    public (double RssKb, RssByKind RssKinds, double PrivateDirtyKb, double Fds, double Threads, double? GcHeapKb, TimeSpan Measured)? GrowthPerHour()
     {
         var windows = Windows();
         double hours = windows.Sum(w => (w.To.RunAge - w.From.RunAge).TotalHours);
@@ -122,7 +113,9 @@ internal sealed class ResourceLog(TimeSpan warmUp)
         var gc = windows.Where(w => w.From.GcHeapKb is not null && w.To.GcHeapKb is not null).ToList();
         double gcHours = gc.Sum(w => (w.To.RunAge - w.From.RunAge).TotalHours);
         double? gcGrowth = gcHours > 0 ? gc.Sum(w => w.To.GcHeapKb!.Value - w.From.GcHeapKb!.Value) / gcHours : null;
+        long KindGrowth(Func<RssByKind, long> kind) => (long)(windows.Sum(w => kind(w.To.Rss) - kind(w.From.Rss)) / hours);
         return (windows.Sum(w => w.To.RssKb - w.From.RssKb) / hours,
+            new RssByKind(KindGrowth(k => k.CodeKb), KindGrowth(k => k.FilesKb), KindGrowth(k => k.AnonymousKb)),
             windows.Sum(w => w.To.PrivateDirtyKb - w.From.PrivateDirtyKb) / hours,
             windows.Sum(w => w.To.Fds - w.From.Fds) / hours,
             windows.Sum(w => w.To.Threads - w.From.Threads) / hours,
